@@ -1,0 +1,64 @@
+"""A training run folder: ``checkpoint.pt`` (tensors only) and ``config.json``."""
+import json
+from pathlib import Path
+
+import torch
+
+from models.errors import UserError
+from models.files import atomic_path
+from models.zoo import ModelConfig, build_model
+
+CHECKPOINT = "checkpoint.pt"
+CONFIG = "config.json"
+
+
+def save_run(folder, model, model_cfg, state=None, info=None):
+    """Write the model's state dict (plus optional training ``state``) and the JSON config."""
+    folder = Path(folder)
+    payload = {"model": model.state_dict(), **(state or {})}
+    with atomic_path(folder / CHECKPOINT) as tmp:
+        torch.save(payload, tmp)
+    doc = {"model": model_cfg.to_dict(), **(info or {})}
+    with atomic_path(folder / CONFIG) as tmp:
+        tmp.write_text(json.dumps(doc, indent=2) + "\n")
+
+
+def read_config(folder):
+    """The run's JSON config as a dict."""
+    path = Path(folder) / CONFIG
+    if not path.is_file():
+        raise UserError(f"{folder} is not a training output folder: {CONFIG} is missing (run 'signflow train' first)")
+    try:
+        doc = json.loads(path.read_text())
+        ModelConfig(**doc["model"])
+    except (ValueError, KeyError, TypeError) as err:
+        raise UserError(f"{path} is corrupt or not a signflow config ({err}); re-run 'signflow train'")
+    return doc
+
+
+def read_checkpoint(folder):
+    """The checkpoint payload, loaded safely (``weights_only=True``)."""
+    path = Path(folder) / CHECKPOINT
+    if not path.is_file():
+        raise UserError(f"{path} is missing; run 'signflow train --out {folder}' first")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises many types for a damaged file
+        raise UserError(f"{path} is corrupt or not a checkpoint ({type(err).__name__}); re-run training")
+    if not isinstance(payload, dict) or "model" not in payload:
+        raise UserError(f"{path} is not a signflow checkpoint (no model state); re-run training")
+    return payload
+
+
+def load_run(folder):
+    """Rebuild the model of a run folder; return ``(model, model_cfg, payload, config_doc)``."""
+    doc = read_config(folder)
+    cfg = ModelConfig(**doc["model"])
+    payload = read_checkpoint(folder)
+    model = build_model(cfg)
+    try:
+        model.load_state_dict(payload["model"])
+    except RuntimeError as err:
+        first = str(err).strip().splitlines()[1].strip() if "\n" in str(err) else str(err)
+        raise UserError(f"checkpoint in {folder} does not match its config ({cfg.model}, {cfg.act}): {first}")
+    return model, cfg, payload, doc

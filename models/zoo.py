@@ -1,0 +1,146 @@
+"""The model zoo: binary networks described as layer lists, built by one class.
+
+Convolutions are binary (weights +-1, no bias), followed by their activation
+(which owns the BatchNorm); padding pads with -1 so every value on a binary
+stream stays bipolar. Fully connected layers use plain sign; the last layer
+outputs integer class scores times a constant scale.
+"""
+from dataclasses import asdict, dataclass, field
+
+import brevitas.nn as qnn
+import torch
+from torch import nn
+
+from models.activations import ACT_KINDS, SignAct, make_conv_activation
+from models.errors import UserError
+from models.kernels import get_kernel
+from models.quant import BinaryAct, BinaryWeight, InputQuant
+
+
+@dataclass
+class ZooEntry:
+    #: input shape (C, H, W) of the dataset the model is made for
+    in_shape: tuple
+    #: number of classes
+    classes: int
+    #: feature layers: ("conv", out_channels, kernel, pad) or ("pool", size)
+    features: list
+    #: hidden fully connected widths
+    fc: list
+    #: input bit width: 8 (signed fixed point) or 1 (sign of the input)
+    in_bits: int = 8
+    #: dataset the model is trained on by default
+    dataset: str = "digits"
+
+
+def _conv(*widths, k=3, pad=0):
+    return [("conv", w, k, pad) for w in widths]
+
+
+POOL = [("pool", 2)]
+
+ZOO = {
+    # FINN's CNV (CIFAR-10): 64,64,MP,128,128,MP,256,256, FC 512,512
+    "cnv": ZooEntry((3, 32, 32), 10, _conv(64, 64) + POOL + _conv(128, 128) + POOL + _conv(256, 256),
+                    [512, 512], dataset="cifar10"),
+    # FINN's LFC / SFC / TFC (MNIST): three hidden layers, binary input
+    "lfc": ZooEntry((1, 28, 28), 10, [], [1024] * 3, in_bits=1, dataset="mnist"),
+    "sfc": ZooEntry((1, 28, 28), 10, [], [256] * 3, in_bits=1, dataset="mnist"),
+    "tfc": ZooEntry((1, 28, 28), 10, [], [64] * 3, in_bits=1, dataset="mnist"),
+    # BinaryNet-VGG (Courbariaux et al. 2016)
+    "vgg": ZooEntry((3, 32, 32), 10, _conv(128, 128, pad=1) + POOL + _conv(256, 256, pad=1) + POOL
+                    + _conv(512, 512, pad=1) + POOL, [1024, 1024], dataset="cifar10"),
+    # small CNN for the bundled 8x8 digits: 8 -> 6 -> 4 -> pool 2
+    "digits": ZooEntry((1, 8, 8), 10, _conv(32, 32) + POOL, [64], dataset="digits"),
+}
+
+MODEL_NAMES = sorted(ZOO)
+
+
+@dataclass
+class ModelConfig:
+    """Everything needed to rebuild a model; saved beside its checkpoint."""
+    #: zoo name
+    model: str = "digits"
+    #: conv activation: sign, design or dysign
+    act: str = "sign"
+    #: DeSign kernel: a name from models.kernels or a kernel file
+    kernel: str = "design2x2"
+    #: straight-through estimator: hardtanh or approx
+    ste: str = "hardtanh"
+    #: input shape override (C, H, W); None keeps the zoo's
+    in_shape: list = None
+    #: number of classes override; None keeps the zoo's
+    classes: int = None
+    #: the kernel values actually used (filled in when built, so checkpoints are self-contained)
+    kernel_values: list = field(default=None, repr=False)
+
+    def to_dict(self):
+        return asdict(self)
+
+
+class BinaryNet(nn.Module):
+    """A binary network built from a ``ZooEntry`` and a ``ModelConfig``."""
+
+    def __init__(self, entry, cfg, kernel):
+        super().__init__()
+        channels, height, width = cfg.in_shape
+        if entry.in_bits == 8:
+            self.input_quant = qnn.QuantIdentity(act_quant=InputQuant)
+        else:
+            self.input_quant = BinaryInput()
+        layers = []
+        for spec in entry.features:
+            if spec[0] == "pool":
+                layers.append(nn.MaxPool2d(spec[1]))
+                height, width = height // spec[1], width // spec[1]
+                continue
+            _, out_ch, k, pad = spec
+            if pad:
+                layers.append(nn.ConstantPad2d(pad, -1.0))
+            layers.append(qnn.QuantConv2d(channels, out_ch, k, bias=False, weight_quant=BinaryWeight))
+            layers.append(make_conv_activation(cfg.act, out_ch, kernel, cfg.ste))
+            channels, height, width = out_ch, height + 2 * pad - k + 1, width + 2 * pad - k + 1
+            if height < 1 or width < 1:
+                raise UserError(f"input shape {list(cfg.in_shape)} is too small for model '{cfg.model}'")
+        self.features = nn.Sequential(*layers)
+        fc_layers, width_in = [], channels * height * width
+        for width_out in entry.fc:
+            fc_layers += [qnn.QuantLinear(width_in, width_out, bias=False, weight_quant=BinaryWeight),
+                          SignAct(width_out, cfg.ste, dims=1)]
+            width_in = width_out
+        fc_layers.append(qnn.QuantLinear(width_in, cfg.classes, bias=False, weight_quant=BinaryWeight))
+        self.classifier = nn.Sequential(*fc_layers)
+        # Integer scores are large; a constant scale keeps the softmax in range.
+        self.register_buffer("score_scale", torch.tensor(1.0 / width_in ** 0.5))
+
+    def forward(self, x):
+        x = self.features(self.input_quant(x))
+        return self.classifier(torch.flatten(x, 1)) * self.score_scale
+
+
+class BinaryInput(nn.Module):
+    """Binary first-layer input: ``sign(x)`` (FINN's 1-bit LFC input)."""
+
+    def __init__(self):
+        super().__init__()
+        self.quant = qnn.QuantIdentity(act_quant=BinaryAct)
+
+    def forward(self, x):
+        return self.quant(x)
+
+
+def build_model(cfg):
+    """Build the zoo model ``cfg.model``; fills in ``cfg``'s defaults and kernel values."""
+    if cfg.model not in ZOO:
+        raise UserError(f"unknown model '{cfg.model}'; choose one of {', '.join(MODEL_NAMES)}")
+    if cfg.act not in ACT_KINDS:
+        raise UserError(f"unknown activation '{cfg.act}'; choose one of {', '.join(ACT_KINDS)}")
+    entry = ZOO[cfg.model]
+    cfg.in_shape = list(cfg.in_shape or entry.in_shape)
+    cfg.classes = cfg.classes or entry.classes
+    kernel = None
+    if cfg.act == "design":
+        kernel = get_kernel(cfg.kernel) if cfg.kernel_values is None else torch.tensor(cfg.kernel_values).numpy()
+        cfg.kernel_values = kernel.tolist()
+    return BinaryNet(entry, cfg, kernel)
