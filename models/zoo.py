@@ -84,6 +84,7 @@ class BinaryNet(nn.Module):
 
     def __init__(self, entry, cfg, kernel):
         super().__init__()
+        self.in_shape = list(cfg.in_shape)
         channels, height, width = cfg.in_shape
         if entry.in_bits == 8:
             self.input_quant = qnn.QuantIdentity(act_quant=InputQuant)

@@ -1,0 +1,34 @@
+"""Shared test helpers: random zoo models with adversarial BatchNorm statistics."""
+import numpy as np
+import torch
+
+from models.zoo import ModelConfig, build_model
+
+
+def randomize_batchnorm(model, seed=0):
+    """Random running stats and affine params, including zero and negative gamma."""
+    gen = torch.Generator().manual_seed(seed)
+    for bn in model.modules():
+        if isinstance(bn, torch.nn.modules.batchnorm._BatchNorm):
+            n = bn.num_features
+            bn.running_mean.copy_(torch.randn(n, generator=gen) * 3)
+            bn.running_var.copy_(torch.rand(n, generator=gen) * 10 + 0.1)
+            gamma = torch.randn(n, generator=gen)
+            gamma[0] = 0.0
+            gamma[1::3] = -gamma[1::3].abs()
+            bn.weight.data.copy_(gamma)
+            bn.bias.data.copy_(torch.randn(n, generator=gen))
+
+
+def random_model(name, act, seed=0, **cfg):
+    """A zoo model in eval mode with random weights and BatchNorm statistics."""
+    torch.manual_seed(seed)
+    model = build_model(ModelConfig(model=name, act=act, **cfg))
+    with torch.no_grad():
+        randomize_batchnorm(model, seed)
+    return model.eval()
+
+
+def random_inputs(in_shape, n, seed=0):
+    """Inputs on the model's input range [-1, 1]."""
+    return np.random.default_rng(seed).uniform(-1, 1, (n, *in_shape)).astype(np.float32)

@@ -1,0 +1,61 @@
+"""Exported QONNX executed by qonnx equals the PyTorch model exactly."""
+import numpy as np
+import onnx
+import pytest
+
+from flow.cli import main
+from models.checkpoint import save_run
+from models.export import check_export, export_model, run_qonnx
+from models.zoo import MODEL_NAMES
+from tests.helpers import random_inputs, random_model
+
+ACTS = ["sign", "design", "dysign"]
+
+
+@pytest.mark.parametrize("act", ACTS)
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_export_bit_exact(name, act, tmp_path):
+    model = random_model(name, act, seed=MODEL_NAMES.index(name))
+    path = tmp_path / "m.onnx"
+    export_model(model, model.in_shape, path)
+    x = random_inputs(model.in_shape, 3, seed=1)
+    assert check_export(model, path, x) == 0
+
+
+@pytest.mark.parametrize("act", ACTS)
+@pytest.mark.parametrize("kernel", ["design2x2", "design3x3", "design2x2x2", "bayer"])
+def test_export_odd_feature_maps(act, kernel, tmp_path):
+    """11x13 input: the digits CNN sees 9x11 and 7x9 maps, pools to 3x4."""
+    model = random_model("digits", act, seed=3, kernel=kernel, in_shape=[1, 11, 13])
+    path = tmp_path / "m.onnx"
+    export_model(model, [1, 11, 13], path)
+    assert check_export(model, path, random_inputs([1, 11, 13], 4, seed=2)) == 0
+
+
+def test_design_exports_batchnorm_then_tiled_offset(tmp_path):
+    model = random_model("digits", "design", kernel="design2x2", in_shape=[1, 9, 9])
+    path = tmp_path / "m.onnx"
+    export_model(model, [1, 9, 9], path)
+    graph = onnx.load(path).graph
+    consts = {t.name: onnx.numpy_helper.to_array(t) for t in graph.initializer}
+    producers = {o: n for n in graph.node for o in n.output}
+    subs = [n for n in graph.node if n.op_type == "Sub"]
+    assert len(subs) == 2
+    first = subs[0]
+    assert producers[first.input[0]].op_type == "BatchNormalization"
+    offset = consts[first.input[1]] if first.input[1] in consts else None
+    assert offset is not None and offset.shape == (1, 32, 7, 7)
+    gamma = model.features[1].bn.weight.detach().numpy()
+    kernel = np.array([[0.6310, 0.6310], [0.9671, 0.9671]], dtype=np.float32)
+    for h in range(7):
+        for w in range(7):
+            np.testing.assert_array_equal(offset[0, :, h, w], (gamma * kernel[h % 2, w % 2]).astype(np.float32))
+
+
+def test_dysign_exports_integer_subgraph(tmp_path):
+    model = random_model("digits", "dysign")
+    path = tmp_path / "m.onnx"
+    export_model(model, [1, 8, 8], path)
+    ops = [n.op_type for n in onnx.load(path).graph.node]
+    for op in ["ReduceSum", "Quant", "MatMul", "Relu", "Round", "Gather", "BipolarQuant"]:
+        assert op in ops
