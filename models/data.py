@@ -65,7 +65,8 @@ def _cifar_records(files, label_bytes):
     xs, ys = [], []
     for path, data in files:
         if not data or len(data) % size:
-            raise UserError(_BROKEN.format(path, f"{len(data)} bytes is not a whole number of {size}-byte records"))
+            why = f"{len(data)} bytes is not a whole number of {size}-byte records"
+            raise UserError(_BROKEN.format(path, why))
         records = np.frombuffer(data, np.uint8).reshape(-1, size)
         xs.append(records[:, label_bytes:].reshape(-1, 3, 32, 32))
         ys.append(records[:, label_bytes - 1])
@@ -91,7 +92,8 @@ def _svhn(files):
         mat = loadmat(io.BytesIO(data), variable_names=("X", "y"))
         x, y = mat["X"], mat["y"]
     except (MatReadError, ValueError, TypeError, KeyError, OSError, EOFError, NotImplementedError) as err:
-        raise UserError(_BROKEN.format(path, f"not a readable SVHN .mat file: {_one_line(err) or type(err).__name__}"))
+        why = _one_line(err) or type(err).__name__
+        raise UserError(_BROKEN.format(path, f"not a readable SVHN .mat file: {why}"))
     if x.ndim != 4 or x.dtype != np.uint8 or y.size != x.shape[3]:
         raise UserError(_BROKEN.format(path, f"unexpected X {x.dtype}{x.shape} / y {y.shape}"))
     y = y.reshape(-1).astype(np.int64)
@@ -232,7 +234,8 @@ def _read_split(spec, folder, split):
     if all(paths):
         return [(path, _read_loose(path)) for path in paths]
     archive = folder / spec.archive
-    return [(f"{archive}:{name}", data) for name, data in zip(names, _read_members(archive, names))]
+    members = _read_members(archive, names)
+    return [(f"{archive} (member {name})", data) for name, data in zip(names, members)]
 
 
 def _download(url, path):
