@@ -1,0 +1,67 @@
+"""Small helpers over qonnx's ModelWrapper used by the transformations."""
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import helper
+
+from models.errors import UserError
+
+
+def const(model, name):
+    """The initializer ``name`` as a numpy array, or None when it is not constant."""
+    return model.get_initializer(name)
+
+
+def single_consumer(model, tensor):
+    """The one node reading ``tensor``, or None when zero or several read it."""
+    consumers = model.find_consumers(tensor) or []
+    return consumers[0] if len(consumers) == 1 else None
+
+
+def node_error(node, message):
+    """A UserError that names the node and its op type."""
+    return UserError(f"node '{node.name}' ({node.op_type}): {message}")
+
+
+def power_of_two_exponent(value):
+    """``k`` with ``value == 2**k`` for a positive scalar, else None."""
+    value = float(np.asarray(value).reshape(-1)[0]) if np.asarray(value).size == 1 else None
+    if value is None or value <= 0:
+        return None
+    mantissa, exponent = np.frexp(value)
+    return int(exponent - 1) if mantissa == 0.5 else None
+
+
+def integer_exponent(values):
+    """Largest ``k`` such that ``values / 2**k`` are all integers (values a power-of-two grid)."""
+    values = np.asarray(values, dtype=np.float64)
+    for k in range(20, -40, -1):
+        scaled = values / 2.0 ** k
+        if np.all(scaled == np.round(scaled)):
+            return k
+    return None
+
+
+def run_nodes(model, nodes, feeds, output, overrides=None):
+    """Run ``nodes`` of ``model`` with onnxruntime on ``feeds``; constants come from ``model``.
+
+    ``overrides`` replaces some initializers (e.g. a per-pixel offset sliced to
+    one period). The same runtime executes the full graph, so the arithmetic is
+    the same as in ``execute_onnx``.
+    """
+    overrides = overrides or {}
+    produced = {o for n in nodes for o in n.output}
+    inputs, inits = [], []
+    for name in dict.fromkeys(i for n in nodes for i in n.input if i and i not in produced):
+        if name in feeds:
+            inputs.append(helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, list(feeds[name].shape)))
+        else:
+            value = overrides[name] if name in overrides else const(model, name)
+            inits.append(onnx.numpy_helper.from_array(np.asarray(value), name))
+    graph = helper.make_graph(list(nodes), "chain", inputs,
+                              [helper.make_tensor_value_info(output, onnx.TensorProto.FLOAT, None)], inits)
+    opset = [o for o in model.model.opset_import if o.domain in ("", "ai.onnx")]
+    proto = helper.make_model(graph, opset_imports=opset or [helper.make_opsetid("", 13)])
+    proto.ir_version = 8
+    session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    return session.run([output], {k: v for k, v in feeds.items()})[0]

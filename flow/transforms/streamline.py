@@ -1,0 +1,192 @@
+"""Streamlining: quantized float graph -> integer accumulators and threshold nodes.
+
+After these rewrites every binary layer is ``Conv``/``MatMul`` with +-1
+constant weights on integer inputs, followed by a ``PixelThreshold`` (or a
+``DynamicThreshold`` for DySign) holding integer thresholds. Float pre- and
+post-processing around the accelerator (input scaling, the score scale) stays.
+"""
+import numpy as np
+from onnx import helper
+from qonnx.custom_op.registry import getCustomOp
+from qonnx.transformation.base import Transformation
+
+from flow.graph import const, node_error, power_of_two_exponent, single_consumer
+from flow.ops.base import make_node
+from flow.transforms.thresholds import fold_chain
+
+#: elementwise ops with a constant second input that may sit between an accumulator and its sign
+AFFINE_OPS = ("BatchNormalization", "Mul", "Add", "Sub", "Div")
+LINEAR_OPS = ("Conv", "MatMul")
+QUANT_OPS = ("Quant", "BipolarQuant")
+
+
+class FoldWeightQuant(Transformation):
+    """Quant / BipolarQuant on constant inputs -> the quantized constant."""
+
+    def apply(self, model):
+        for node in model.graph.node:
+            if node.op_type in QUANT_OPS and all(const(model, i) is not None for i in node.input):
+                context = {i: const(model, i) for i in node.input}
+                getCustomOp(node).execute_node(context, model.graph)
+                model.set_initializer(node.output[0], context[node.output[0]].astype(np.float32))
+                model.graph.node.remove(node)
+                return model, True
+        return model, False
+
+
+class SplitInputQuant(Transformation):
+    """Integer activation Quant feeding a layer -> integer Quant (scale 1) and the scale moved past the layer.
+
+    ``Quant(x; s)`` becomes ``Quant(Div(x, s); 1)``: the same integers the
+    original computes internally. The layer then accumulates integers and a
+    ``Mul(s)`` after it restores the original values; the threshold fold
+    absorbs that ``Mul``. Exact only for power-of-two ``s``.
+    """
+
+    def apply(self, model):
+        for node in model.get_nodes_by_op_type("Quant"):
+            scale = const(model, node.input[1])
+            if const(model, node.input[0]) is not None or scale is None or float(scale) == 1.0:
+                continue
+            path = _layer_path(model, node.output[0])
+            if path is None:
+                continue
+            if power_of_two_exponent(scale) is None or np.any(const(model, node.input[2]) != 0):
+                raise node_error(node, "input quantizer needs a power-of-two scale and zero point 0 "
+                                 "to stay exact in integer hardware")
+            s = np.float32(scale)
+            div_out = model.make_new_valueinfo_name()
+            model.set_tensor_shape(div_out, model.get_tensor_shape(node.input[0]))
+            model.graph.node.insert(list(model.graph.node).index(node),
+                                    helper.make_node("Div", [node.input[0], _scalar(model, s)], [div_out]))
+            node.input[0] = div_out
+            model.set_initializer(node.input[1], np.float32(1.0))
+            for pad in path[:-1]:  # pad values are in the quantized domain too
+                _rescale_pad(model, pad, s)
+            layer = path[-1]
+            acc = model.make_new_valueinfo_name()
+            model.set_tensor_shape(acc, model.get_tensor_shape(layer.output[0]))
+            mul = helper.make_node("Mul", [acc, _scalar(model, s)], [layer.output[0]])
+            layer.output[0] = acc
+            model.graph.node.insert(list(model.graph.node).index(layer) + 1, mul)
+            return model, True
+        return model, False
+
+
+def _scalar(model, value):
+    name = model.make_new_valueinfo_name()
+    model.set_initializer(name, np.asarray(value, dtype=np.float32))
+    return name
+
+
+def _layer_path(model, tensor):
+    """``[Pad..., Conv|MatMul]`` reached from ``tensor`` through pads and reshapes, or None."""
+    path = []
+    node = single_consumer(model, tensor)
+    while node is not None and node.op_type in ("Pad", "Reshape", "Flatten"):
+        if node.op_type == "Pad":
+            path.append(node)
+        node = single_consumer(model, node.output[0])
+    if node is None or node.op_type not in LINEAR_OPS:
+        return None
+    return path + [node]
+
+
+def _rescale_pad(model, pad, scale):
+    value = const(model, pad.input[2]) if len(pad.input) > 2 and pad.input[2] else np.float32(0)
+    scaled = np.float32(value) / scale
+    if scaled != np.round(scaled):
+        raise node_error(pad, f"pad value {float(value)} is not on the input quantizer's grid")
+    name = model.make_new_valueinfo_name()
+    model.set_initializer(name, np.asarray(scaled, dtype=np.float32))
+    while len(pad.input) < 3:
+        pad.input.append("")
+    pad.input[2] = name
+
+
+def value_bound(model, tensor):
+    """Largest ``|x|`` of an integer-valued tensor feeding a layer, or None when not integer."""
+    node = model.find_producer(tensor)
+    if node is None:
+        return None
+    if node.op_type in ("BipolarQuant", "PixelThreshold"):
+        return 1
+    if node.op_type == "Quant" and float(const(model, node.input[1])) == 1.0:
+        bits = int(const(model, node.input[3]))
+        signed = getCustomOp(node).get_nodeattr("signed")
+        return 2 ** (bits - 1) if signed else 2 ** bits - 1
+    if node.op_type in ("MaxPool", "Reshape", "Flatten", "Transpose"):
+        return value_bound(model, node.input[0])
+    if node.op_type == "Pad":
+        inner = value_bound(model, node.input[0])
+        pad = const(model, node.input[2]) if len(node.input) > 2 and node.input[2] else 0
+        return None if inner is None else max(inner, int(abs(float(pad))))
+    return None
+
+
+def accumulator(model, layer):
+    """``(bound, channels)`` of a binary layer's integer accumulator; errors when weights are not +-1."""
+    weights = const(model, layer.input[1])
+    if weights is None:
+        raise node_error(layer, "weights are not constant")
+    if not np.all(np.abs(weights) == 1):
+        raise node_error(layer, "weights are not binary (+-1); signflow supports binary weights "
+                         "(1-bit Brevitas weight quantizers) in every layer")
+    bound = value_bound(model, layer.input[0])
+    if bound is None:
+        raise node_error(layer, "input is not binary or integer-quantized; put a Brevitas sign or "
+                         "integer quantizer before it")
+    if layer.op_type == "Conv":
+        fan_in, channels = int(np.prod(weights.shape[1:])), weights.shape[0]
+    else:
+        fan_in, channels = weights.shape[0], weights.shape[1]
+    return fan_in * bound, channels
+
+
+def affine_chain(model, act):
+    """``(layer, chain)``: the constant elementwise ops between a layer and the activation ``act``."""
+    chain, tensor = [], act.input[0]
+    while True:
+        node = model.find_producer(tensor)
+        if node is None:
+            return None, None
+        if node.op_type in LINEAR_OPS:
+            return node, chain[::-1]
+        if node.op_type not in AFFINE_OPS or any(const(model, i) is None for i in node.input[1:]):
+            return None, None
+        chain.append(node)
+        tensor = node.input[0]
+
+
+def flip_output_channels(model, layer, direction):
+    """Negate the weights of channels with ``direction == -1`` (the accumulator changes sign)."""
+    weights = const(model, layer.input[1]).copy()
+    if layer.op_type == "Conv":
+        weights *= direction[:, None, None, None].astype(np.float32)
+    else:
+        weights *= direction[None, :].astype(np.float32)
+    model.set_initializer(layer.input[1], weights)
+
+
+class AbsorbIntoThreshold(Transformation):
+    """``Conv|MatMul -> affine chain -> BipolarQuant`` -> ``Conv|MatMul -> PixelThreshold``."""
+
+    def apply(self, model):
+        for act in model.get_nodes_by_op_type("BipolarQuant"):
+            layer, chain = affine_chain(model, act)
+            if layer is None or not chain or len(model.find_consumers(layer.output[0])) != 1:
+                continue
+            bound, channels = accumulator(model, layer)
+            spatial = layer.op_type == "Conv"
+            direction, thr, period = fold_chain(model, chain, bound, channels, spatial, f"node '{act.name}'")
+            flip_output_channels(model, layer, direction)
+            name = model.make_new_valueinfo_name()
+            model.set_initializer(name, thr)
+            node = make_node("PixelThreshold", [layer.output[0], name], [act.output[0]],
+                             name=f"Threshold_{act.name}", period=list(period))
+            index = list(model.graph.node).index(act)
+            model.graph.node.insert(index, node)
+            for old in chain + [act]:
+                model.graph.node.remove(old)
+            return model, True
+        return model, False
