@@ -65,3 +65,17 @@ def run_nodes(model, nodes, feeds, output, overrides=None):
     proto.ir_version = 8
     session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
     return session.run([output], {k: v for k, v in feeds.items()})[0]
+
+
+def execute_nodes(model, nodes, feeds, output):
+    """Run ``nodes`` (standard or custom ops) in order with qonnx, batch as in the graph."""
+    from qonnx.core.onnx_exec import execute_node
+
+    context = {init.name: onnx.numpy_helper.to_array(init) for init in model.graph.initializer}
+    context.update(feeds)
+    opset = model.model.opset_import[0].version
+    for node in nodes:
+        for out in node.output:  # qonnx expects a buffer to replace
+            context.setdefault(out, np.zeros(0, dtype=np.float32))
+        execute_node(node, context, model.graph, opset)
+    return context[output]

@@ -80,7 +80,7 @@ def _scalar(model, value):
 
 
 def _layer_path(model, tensor):
-    """``[Pad..., Conv|MatMul]`` reached from ``tensor`` through pads and reshapes, or None."""
+    """``[Pad..., binary Conv|MatMul]`` reached from ``tensor`` through pads and reshapes, or None."""
     path = []
     node = single_consumer(model, tensor)
     while node is not None and node.op_type in ("Pad", "Reshape", "Flatten"):
@@ -89,6 +89,9 @@ def _layer_path(model, tensor):
         node = single_consumer(model, node.output[0])
     if node is None or node.op_type not in LINEAR_OPS:
         return None
+    weights = const(model, node.input[1])
+    if weights is None or not np.all(np.abs(weights) == 1):
+        return None  # not a binary layer (e.g. DySign's integer MLP)
     return path + [node]
 
 
@@ -109,7 +112,7 @@ def value_bound(model, tensor):
     node = model.find_producer(tensor)
     if node is None:
         return None
-    if node.op_type in ("BipolarQuant", "PixelThreshold"):
+    if node.op_type in ("BipolarQuant", "PixelThreshold", "DynamicThreshold"):
         return 1
     if node.op_type == "Quant" and float(const(model, node.input[1])) == 1.0:
         bits = int(const(model, node.input[3]))

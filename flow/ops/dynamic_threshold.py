@@ -1,0 +1,75 @@
+"""DySign's dynamic threshold unit, in integers.
+
+Per frame and channel: the channel sum ``S`` of the integer accumulator goes
+through the quantized MLP of docs/dysign.md, all in integers with power-of-two
+rescaling (``shift_round``), giving a code ``u``; the code selects a column of
+the integer threshold table, and ``direction[c] * acc >= thr[c, u - u_min]``.
+Because ``S`` needs the whole frame, the hardware unit buffers one frame.
+"""
+import numpy as np
+
+from flow.ops.base import SignflowOp
+
+
+def shift_round(x, shift):
+    """``round(x * 2**shift)`` for integer ``x``, ties to even (as ONNX Round and torch.round)."""
+    x = np.asarray(x, dtype=np.int64)
+    if shift >= 0:
+        return x << shift
+    divisor = np.int64(1) << -shift
+    quotient, rest = np.divmod(x, divisor)
+    half = divisor // 2
+    return quotient + (rest > half) + ((rest == half) & (quotient % 2 == 1))
+
+
+def dynamic_codes(sums, w1, w2, p):
+    """Integer MLP: channel sums ``[N, C]`` -> codes ``[N, C]`` in ``[0, u_max - u_min]``."""
+    q = np.clip(shift_round(sums, p["stat_shift"]), p["q_min"], p["q_max"])
+    hidden = np.maximum(q @ w1, 0)
+    r = np.clip(shift_round(hidden, p["r_shift"]), p["r_min"], p["r_max"])
+    u = np.clip(shift_round(r @ w2, p["u_shift"]), p["u_min"], p["u_max"])
+    return u - p["u_min"]
+
+
+def dynamic_threshold(acc, w1, w2, thr, direction, p, layout="NCHW"):
+    """Golden model: boolean ``direction * acc >= thr[c, code]`` with codes from the frame's channel sums."""
+    acc = np.asarray(acc).astype(np.int64)
+    if layout == "NHWC":
+        acc = np.moveaxis(acc, -1, 1)
+    codes = dynamic_codes(acc.sum(axis=(2, 3)), w1.astype(np.int64), w2.astype(np.int64), p)
+    channel = np.arange(acc.shape[1])[None, :]
+    t = thr[channel, codes]  # N, C
+    passed = direction[None, :, None, None] * acc >= t[:, :, None, None]
+    return np.moveaxis(passed, 1, -1) if layout == "NHWC" else passed
+
+
+PARAM_NAMES = ("stat_shift", "q_min", "q_max", "r_shift", "r_min", "r_max", "u_shift", "u_min", "u_max")
+
+
+class DynamicThreshold(SignflowOp):
+    """Inputs: accumulator, w1 [C, Ch], w2 [Ch, C], thr [C, codes], direction [C] (all integers)."""
+
+    def get_nodeattr_types(self):
+        attrs = {
+            # tensor layout of the accumulator
+            "data_layout": ("s", False, "NCHW", {"NCHW", "NHWC"}),
+            # output encoding: 0 -> bipolar -1/+1, 1 -> bits 0/1
+            "out_bits": ("i", False, 0, {0, 1}),
+            # qonnx datatype of the output
+            "out_dtype": ("s", False, "BIPOLAR"),
+        }
+        # integer MLP: q = clip(round(S * 2^stat_shift)), r = clip(round(relu(q@w1) * 2^r_shift)),
+        # u = clip(round(r@w2 * 2^u_shift)); each range [x_min, x_max]
+        attrs.update({name: ("i", True, 0) for name in PARAM_NAMES})
+        return attrs
+
+    def params(self):
+        return {name: self.get_nodeattr(name) for name in PARAM_NAMES}
+
+    def execute_node(self, context, graph):
+        node = self.onnx_node
+        acc, w1, w2, thr, direction = (context[i] for i in node.input)
+        passed = dynamic_threshold(acc, w1, w2, thr.astype(np.int64), direction.astype(np.int64),
+                                   self.params(), self.get_nodeattr("data_layout"))
+        low = 0.0 if self.get_nodeattr("out_bits") else -1.0
+        context[node.output[0]] = np.where(passed, 1.0, low).astype(np.float32)
