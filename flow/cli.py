@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "models.train",
     "models.evaluate",
     "models.export",
+    "flow.build",
     "models.kernel_design",
     "flow.demo",
 ]

@@ -193,3 +193,12 @@ class AbsorbIntoThreshold(Transformation):
                 model.graph.node.remove(old)
             return model, True
         return model, False
+
+
+def check_streamlined(model):
+    """Every activation sign must have become a threshold node."""
+    for node in model.get_nodes_by_op_type("BipolarQuant"):
+        producer = model.find_producer(node.input[0])
+        if producer is not None:  # a sign on the graph input is the host's binarization; it stays
+            raise node_error(node, "this sign could not be folded into a threshold: the ops between it and the "
+                             "preceding binary layer must be constant elementwise ops (BatchNorm, Mul, Add, Sub, Div)")

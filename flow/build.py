@@ -1,0 +1,300 @@
+"""The signflow build: a QONNX model through an ordered list of steps.
+
+Each step is ``step_<verb>(model, cfg) -> model``. After each step the graph
+is saved as ``<out>/intermediate/NN_<step>.onnx``, its wall time and figures go
+to ``<out>/report.json``, and (with ``verify``) its output is checked
+bit-exact against the tidied input graph. ``--from-step`` resumes from the
+graph saved by the step before.
+
+Run as ``signflow build``, ``python -m flow.build`` or ``python flow/build.py``.
+"""
+import dataclasses
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+if __package__ in (None, ""):  # `python flow/build.py`: make the project importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+
+from flow.boards import BOARDS, get_board  # noqa: E402
+from models.errors import UserError  # noqa: E402
+from models.files import atomic_path, prepare_dir  # noqa: E402
+
+
+@dataclass
+class BuildConfig:
+    """What to build and how; loadable from JSON or YAML, overridable by CLI flags."""
+    #: output folder; every file the build writes goes inside it
+    output_dir: str = "build"
+    #: target board (see flow/boards.py): sets the FPGA part and the resource budget
+    board: str = "pynq-z1"
+    #: FPGA part; None = the board's part
+    fpga_part: str = None
+    #: clock period in ns (10.0 = 100 MHz)
+    clock_ns: float = 10.0
+    #: frames per second the folding must reach; None = the smallest design (PE = SIMD = 1)
+    target_fps: float = None
+    #: fraction (0..1] of the board's LUTs and BRAMs the design may use
+    resource_budget: float = 0.9
+    #: folding file (per-layer PE/SIMD, as written to folding.json) applied instead of the search
+    folding_file: str = None
+    #: steps to run, by name; None = all of them
+    steps: list = None
+    #: resume from this step, reading the graph the step before saved
+    from_step: str = None
+    #: check every step's output bit-exact against the tidied input graph
+    verify: bool = True
+    #: random inputs used for that check
+    verify_samples: int = 2
+    #: seed of those inputs
+    seed: int = 0
+    #: values of the random inputs are uniform on [input_low, input_high]
+    input_low: float = -1.0
+    input_high: float = 1.0
+    #: tables printed while building
+    quiet: bool = False
+
+    @classmethod
+    def from_file(cls, path):
+        """Read a JSON or YAML config file."""
+        path = Path(path)
+        try:
+            text = path.read_text()
+            if path.suffix in (".yaml", ".yml"):
+                import yaml
+                doc = yaml.safe_load(text)
+            else:
+                doc = json.loads(text)
+        except (OSError, ValueError) as err:
+            raise UserError(f"cannot read build config {path}: {err}")
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(doc or {}) - names)
+        if unknown:
+            raise UserError(f"build config {path} has unknown keys {unknown}; known keys: {', '.join(sorted(names))}")
+        return cls(**(doc or {}))
+
+    def part(self):
+        return self.fpga_part or get_board(self.board).part
+
+    def check(self):
+        get_board(self.board)
+        if self.clock_ns <= 0:
+            raise UserError(f"clock period must be positive, not {self.clock_ns} ns")
+        if self.target_fps is not None and self.target_fps <= 0:
+            raise UserError(f"target FPS must be positive, not {self.target_fps}")
+        if not 0 < self.resource_budget <= 1:
+            raise UserError(f"resource budget must be in (0, 1], not {self.resource_budget}")
+
+
+# ---------------------------------------------------------------- steps
+
+
+def step_tidy(model, cfg):
+    """qonnx cleanup (shapes, constants, names), Gemm -> MatMul, and a check that every op is supported."""
+    from flow.transforms.tidy import tidy
+
+    return tidy(model)
+
+
+def step_streamline(model, cfg):
+    """Quantizers, BatchNorm and DeSign offsets -> integer accumulators and threshold nodes."""
+    from qonnx.transformation.infer_shapes import InferShapes
+
+    from flow.transforms.dynamic import CollapseDynamicSign
+    from flow.transforms.streamline import AbsorbIntoThreshold, FoldWeightQuant, SplitInputQuant, check_streamlined
+
+    for transform in (FoldWeightQuant(), SplitInputQuant(), CollapseDynamicSign(), AbsorbIntoThreshold(), InferShapes()):
+        model = model.transform(transform)
+    check_streamlined(model)
+    return model
+
+
+STEPS = [step_tidy, step_streamline]
+STEP_NAMES = [s.__name__[len("step_"):] for s in STEPS]
+
+
+# ---------------------------------------------------------------- driver
+
+
+def load_onnx(path):
+    """A ModelWrapper of ``path``, or a one-line error for a missing, truncated or non-ONNX file."""
+    import onnx
+    from qonnx.core.modelwrapper import ModelWrapper
+
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"model file {path} does not exist")
+    try:
+        proto = onnx.load(str(path))
+        onnx.checker.check_model(proto)
+    except Exception as err:  # onnx raises DecodeError, ValidationError, ...
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise UserError(f"{path} is not a valid ONNX model ({reason}); export one with 'signflow export'")
+    constants = {init.name for init in proto.graph.initializer}
+    if len([i for i in proto.graph.input if i.name not in constants]) != 1 or len(proto.graph.output) != 1:
+        raise UserError(f"{path}: signflow builds graphs with one input and one output")
+    return ModelWrapper(proto)
+
+
+def selected_steps(cfg):
+    names = cfg.steps or STEP_NAMES
+    unknown = [n for n in names if n not in STEP_NAMES]
+    if unknown:
+        raise UserError(f"unknown steps {unknown}; steps are {', '.join(STEP_NAMES)}")
+    if cfg.from_step is not None:
+        if cfg.from_step not in names:
+            raise UserError(f"--from-step '{cfg.from_step}' is not one of the steps {', '.join(names)}")
+        names = names[names.index(cfg.from_step):]
+    return [s for s in STEPS if s.__name__[len("step_"):] in names]
+
+
+class Report:
+    """``report.json``: rewritten whole after every step, so it is never half-written."""
+
+    def __init__(self, path, resume):
+        self.path = path
+        self.doc = json.loads(path.read_text()) if resume and path.is_file() else {"steps": []}
+
+    def step(self, name, seconds, status, **figures):
+        self.doc["steps"] = [s for s in self.doc["steps"] if s["name"] != name]
+        self.doc["steps"].append({"name": name, "seconds": round(seconds, 3), "status": status})
+        self.doc.update(figures)
+        self.save()
+
+    def save(self):
+        with atomic_path(self.path) as tmp:
+            tmp.write_text(json.dumps(self.doc, indent=2) + "\n")
+
+
+def intermediate_path(out, name):
+    return out / "intermediate" / f"{STEP_NAMES.index(name):02d}_{name}.onnx"
+
+
+def run_build(model_path, cfg):
+    """Run the configured steps on ``model_path``; returns the final ModelWrapper."""
+    from qonnx.core.modelwrapper import ModelWrapper
+
+    from flow.progress import StepProgress
+    from flow.verify import check_equal
+
+    cfg.check()
+    steps = selected_steps(cfg)
+    out = prepare_dir(cfg.output_dir)
+    prepare_dir(out / "intermediate")
+    if cfg.from_step is not None and steps[0] is not STEPS[0]:
+        previous = STEP_NAMES[STEP_NAMES.index(cfg.from_step) - 1]
+        source = intermediate_path(out, previous)
+        if not source.is_file():
+            raise UserError(f"cannot resume from '{cfg.from_step}': {source} is missing; run the build from the start")
+        model = ModelWrapper(str(source))
+    else:
+        model = load_onnx(model_path)
+    reference = ModelWrapper(str(intermediate_path(out, "tidy"))) if steps[0] is not STEPS[0] else None
+    report = Report(out / "report.json", resume=cfg.from_step is not None)
+    report.doc.update(status="running", config=dataclasses.asdict(cfg))
+    report.save()
+    x = None
+    with StepProgress([s.__name__[len("step_"):] for s in steps], quiet=cfg.quiet) as progress:
+        for step in steps:
+            name = step.__name__[len("step_"):]
+            progress.start(name)
+            start = time.perf_counter()
+            try:
+                model = step(model, cfg)
+                if name == "tidy":
+                    reference = model
+                if cfg.verify and reference is not None:
+                    if x is None:
+                        x = _random_inputs(reference, cfg)
+                    check_equal(reference, model, x, name)
+            except BaseException as err:
+                report.doc["status"] = "failed"
+                report.doc["error"] = str(err).splitlines()[0] if str(err) else type(err).__name__
+                report.step(name, time.perf_counter() - start, "failed")
+                progress.done(name, failed=True)
+                raise
+            with atomic_path(intermediate_path(out, name)) as tmp:
+                model.save(str(tmp))
+            report.step(name, time.perf_counter() - start, "done", **getattr(model, "figures", {}))
+            progress.done(name)
+    report.doc["status"] = "complete"
+    report.doc.pop("error", None)
+    report.save()
+    return model
+
+
+def _random_inputs(model, cfg):
+    shape = [cfg.verify_samples] + list(model.get_tensor_shape(model.graph.input[0].name))[1:]
+    rng = np.random.default_rng(cfg.seed)
+    return rng.uniform(cfg.input_low, cfg.input_high, shape).astype(np.float32)
+
+
+# ---------------------------------------------------------------- command line
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser("build", help="build a QONNX model into a folded streaming HW graph",
+                              description="Run the build steps (" + " -> ".join(STEP_NAMES) + ") on a QONNX model.")
+    add_arguments(p)
+    p.set_defaults(func=run)
+
+
+def add_arguments(p):
+    p.add_argument("model", help="QONNX model (from 'signflow export')")
+    p.add_argument("--out", help="output folder (default: build)")
+    p.add_argument("--config", help="build config file (JSON or YAML); flags override it")
+    p.add_argument("--board", choices=sorted(BOARDS), help="target board (default: pynq-z1)")
+    p.add_argument("--clock-ns", type=float, help="clock period in ns (default: 10)")
+    p.add_argument("--target-fps", type=float, help="frames per second the folding must reach")
+    p.add_argument("--folding", dest="folding_file", help="folding file to apply (as written to folding.json)")
+    p.add_argument("--steps", help="comma-separated steps to run (default: all)")
+    p.add_argument("--from-step", help="resume from this step")
+    p.add_argument("--no-verify", action="store_true", help="skip the bit-exact check after each step")
+    p.add_argument("--quiet", action="store_true", help="no progress display")
+
+
+def config_from_args(args):
+    cfg = BuildConfig.from_file(args.config) if args.config else BuildConfig()
+    for key in ("board", "clock_ns", "target_fps", "folding_file", "from_step"):
+        if getattr(args, key) is not None:
+            setattr(cfg, key, getattr(args, key))
+    if args.out:
+        cfg.output_dir = args.out
+    if args.steps:
+        cfg.steps = [s.strip() for s in args.steps.split(",") if s.strip()]
+    if args.no_verify:
+        cfg.verify = False
+    if args.quiet:
+        cfg.quiet = True
+    return cfg
+
+
+def run(args):
+    cfg = config_from_args(args)
+    run_build(args.model, cfg)
+    print(f"build complete: {Path(cfg.output_dir) / 'report.json'}")
+
+
+def main(argv=None):
+    import argparse
+
+    from flow.cli import quiet_libraries
+
+    quiet_libraries()
+    parser = argparse.ArgumentParser(prog="python -m flow.build", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        run(args)
+    except UserError as err:
+        print(f"signflow build: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

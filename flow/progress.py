@@ -1,0 +1,50 @@
+"""A live list of build steps on stderr (rich), one line per step with its time."""
+import sys
+import time
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+
+class StepProgress:
+    """Shows pending / running / done / failed for each step while the build runs."""
+
+    def __init__(self, names, quiet=False):
+        self.names = names
+        self.state = {n: ("pending", None) for n in names}
+        self.started = {}
+        self.quiet = quiet
+        self.console = Console(file=sys.stderr)
+        self.live = None
+
+    def _table(self):
+        table = Table(show_header=False, box=None, pad_edge=False)
+        marks = {"pending": "[dim]·[/]", "running": "[yellow]>[/]", "done": "[green]✓[/]", "failed": "[red]✗[/]"}
+        for name in self.names:
+            status, seconds = self.state[name]
+            table.add_row(marks[status], name, "" if seconds is None else f"{seconds:.1f} s")
+        return table
+
+    def __enter__(self):
+        if not self.quiet:
+            self.live = Live(self._table(), console=self.console, refresh_per_second=4, transient=False)
+            self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self.live is not None:
+            self.live.update(self._table())
+            self.live.__exit__(*exc)
+
+    def start(self, name):
+        self.started[name] = time.perf_counter()
+        self._set(name, "running", None)
+
+    def done(self, name, failed=False):
+        self._set(name, "failed" if failed else "done", time.perf_counter() - self.started[name])
+
+    def _set(self, name, status, seconds):
+        self.state[name] = (status, seconds)
+        if self.live is not None:
+            self.live.update(self._table())

@@ -1,0 +1,30 @@
+"""Tidy: qonnx cleanup, Gemm -> MatMul, and the supported-op check."""
+from qonnx.transformation.gemm_to_matmul import GemmToMatMul
+from qonnx.transformation.general import GiveUniqueNodeNames
+from qonnx.transformation.infer_shapes import InferShapes
+from qonnx.util.cleanup import cleanup_model
+
+from models.errors import UserError
+
+#: ONNX / QONNX ops the front end understands (everything Brevitas exports for the zoo and bnn_pynq)
+SUPPORTED_OPS = (
+    "Add", "BatchNormalization", "BipolarQuant", "Cast", "Conv", "Div", "Flatten", "Gather", "MatMul",
+    "MaxPool", "Mul", "Pad", "Quant", "ReduceSum", "Relu", "Reshape", "Round", "Sub", "Unsqueeze",
+)
+
+
+def check_supported(model):
+    """One-line error naming the first node whose op type the flow cannot build."""
+    for node in model.graph.node:
+        if node.op_type not in SUPPORTED_OPS:
+            raise UserError(f"node '{node.name}' has op type '{node.op_type}', which signflow does not support; "
+                            f"supported: {', '.join(SUPPORTED_OPS)}")
+
+
+def tidy(model):
+    model = cleanup_model(model)
+    model = model.transform(GemmToMatMul())
+    model = model.transform(InferShapes())
+    model = model.transform(GiveUniqueNodeNames())
+    check_supported(model)
+    return model

@@ -1,0 +1,53 @@
+"""Bit-exact comparison of two graphs of the same network.
+
+Layer outputs keep the tensor names of the exported activations through every
+step, so when the final outputs differ the first layer whose output differs
+can be named. Tensors are compared after undoing the layout (NHWC -> NCHW) and
+encoding (bits 0/1 -> bipolar -1/+1) changes the flow makes.
+"""
+import numpy as np
+from qonnx.core.onnx_exec import execute_onnx
+
+from models.errors import UserError
+
+
+def run_graph(model, x, full=False):
+    """Execute ``model`` on a batch, one sample at a time; the output (or every tensor when ``full``)."""
+    name_in, name_out = model.graph.input[0].name, model.graph.output[0].name
+    results = [execute_onnx(model, {name_in: x[i:i + 1]}, return_full_exec_context=full) for i in range(len(x))]
+    if not full:
+        return np.concatenate([r[name_out] for r in results])
+    return {k: np.concatenate([r[k] for r in results]) for k in results[0] if np.ndim(results[0][k]) > 0}
+
+
+def _normalize(value, like):
+    """``value`` brought to the layout and encoding of ``like``, or None when they cannot match."""
+    if value.shape != like.shape and value.ndim == 4 and np.moveaxis(value, -1, 1).shape == like.shape:
+        value = np.moveaxis(value, -1, 1)
+    if value.shape != like.shape:
+        return None
+    if np.all((value == 0) | (value == 1)) and np.all(np.abs(like) == 1):
+        value = 2 * value - 1
+    return value
+
+
+def first_difference(reference, candidate, x):
+    """Name of the first tensor of ``candidate`` that differs from ``reference`` on ``x``, or None."""
+    ref = run_graph(reference, x, full=True)
+    got = run_graph(candidate, x, full=True)
+    for node in candidate.graph.node:
+        for name in node.output:
+            if name in ref and name in got:
+                value = _normalize(got[name], ref[name])
+                if value is not None and not np.array_equal(value, ref[name]):
+                    return f"node '{node.name}' ({node.op_type}), tensor '{name}'"
+    return None
+
+
+def check_equal(reference, candidate, x, step):
+    """Raise when ``candidate`` and ``reference`` outputs differ on ``x``; name the first differing layer."""
+    expected, got = run_graph(reference, x), run_graph(candidate, x)
+    if np.array_equal(expected.reshape(got.shape) if expected.size == got.size else expected, got):
+        return
+    where = first_difference(reference, candidate, x) or "the final output"
+    raise UserError(f"step '{step}' changed the network's output: first difference at {where}")
