@@ -113,7 +113,29 @@ def step_streamline(model, cfg):
     return model
 
 
-STEPS = [step_tidy, step_streamline]
+def step_lower(model, cfg):
+    """Convolutions -> NHWC sliding window + MatMul, max-pools -> binary NHWC max-pool; transposes cancelled."""
+    from qonnx.transformation.infer_shapes import InferShapes
+
+    from flow.transforms.lower import CancelTransposes, FlattenNHWC, LowerConv, LowerMaxPool, MoveTransposePastThreshold
+
+    model = model.transform(LowerConv()).transform(LowerMaxPool())
+    model = apply_until_stable(model, [MoveTransposePastThreshold(), CancelTransposes(), FlattenNHWC()])
+    return model.transform(InferShapes())
+
+
+def apply_until_stable(model, transforms):
+    """Apply ``transforms`` in turn until none of them changes the graph."""
+    while True:
+        changed = False
+        for transform in transforms:
+            model, step_changed = transform.apply(model)
+            changed |= step_changed
+        if not changed:
+            return model
+
+
+STEPS = [step_tidy, step_streamline, step_lower]
 STEP_NAMES = [s.__name__[len("step_"):] for s in STEPS]
 
 

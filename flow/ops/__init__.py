@@ -1,8 +1,12 @@
 """signflow's qonnx CustomOps; qonnx finds them through this module's ``custom_op`` dict."""
 from flow.ops.dynamic_threshold import DynamicThreshold
+from flow.ops.maxpool import BinaryMaxPool
+from flow.ops.sliding_window import SlidingWindow
 from flow.ops.threshold import PixelThreshold
 
 custom_op = {
-    "PixelThreshold": PixelThreshold,
+    "BinaryMaxPool": BinaryMaxPool,
     "DynamicThreshold": DynamicThreshold,
+    "PixelThreshold": PixelThreshold,
+    "SlidingWindow": SlidingWindow,
 }

@@ -198,7 +198,16 @@ class AbsorbIntoThreshold(Transformation):
 def check_streamlined(model):
     """Every activation sign must have become a threshold node."""
     for node in model.get_nodes_by_op_type("BipolarQuant"):
-        producer = model.find_producer(node.input[0])
-        if producer is not None:  # a sign on the graph input is the host's binarization; it stays
+        if after_layer(model, node.input[0]):  # a sign before the first layer binarizes the input; it stays
             raise node_error(node, "this sign could not be folded into a threshold: the ops between it and the "
                              "preceding binary layer must be constant elementwise ops (BatchNorm, Mul, Add, Sub, Div)")
+
+
+def after_layer(model, tensor):
+    """Whether a Conv/MatMul lies upstream of ``tensor``."""
+    node = model.find_producer(tensor)
+    while node is not None:
+        if node.op_type in LINEAR_OPS:
+            return True
+        node = model.find_producer(node.input[0])
+    return False

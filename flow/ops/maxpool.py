@@ -1,0 +1,44 @@
+"""Max-pool on an NHWC binary stream: the max of bits (or of -1/+1) is an OR over the window."""
+import numpy as np
+
+from flow.ops.base import SignflowOp
+
+
+def maxpool_nhwc(x, kernel, stride):
+    """Golden model: ``[N, H, W, C] -> [N, OH, OW, C]``, floor mode, no padding."""
+    kh, kw = kernel
+    sh, sw = stride
+    n, height, width, channels = x.shape
+    oh, ow = (height - kh) // sh + 1, (width - kw) // sw + 1
+    out = np.full((n, oh, ow, channels), -np.inf, dtype=x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            out = np.maximum(out, x[:, i:i + sh * oh:sh, j:j + sw * ow:sw, :])
+    return out
+
+
+class BinaryMaxPool(SignflowOp):
+    """Window max over an NHWC stream of binary values."""
+
+    def get_nodeattr_types(self):
+        return {
+            # window (kh, kw)
+            "kernel": ("ints", True, []),
+            # stride (sh, sw)
+            "stride": ("ints", True, []),
+            # channels processed per cycle; divides the channels
+            "PE": ("i", False, 1),
+            # qonnx datatype of the stream
+            "out_dtype": ("s", False, "BIPOLAR"),
+        }
+
+    def output_shape(self, model):
+        n, height, width, channels = model.get_tensor_shape(self.onnx_node.input[0])
+        kh, kw = self.get_nodeattr("kernel")
+        sh, sw = self.get_nodeattr("stride")
+        return [n, (height - kh) // sh + 1, (width - kw) // sw + 1, channels]
+
+    def execute_node(self, context, graph):
+        node = self.onnx_node
+        context[node.output[0]] = maxpool_nhwc(context[node.input[0]], self.get_nodeattr("kernel"),
+                                               self.get_nodeattr("stride")).astype(np.float32)

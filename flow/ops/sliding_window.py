@@ -1,0 +1,57 @@
+"""Sliding window generator: im2col on an NHWC stream (FINN's ConvolutionInputGenerator).
+
+``out[n, oh, ow, (i*kw + j)*C + c] = padded[n, oh*sh + i, ow*sw + j, c]`` where
+``padded`` surrounds the input with ``pad_value`` (-1 on bipolar streams, bit 0
+on binary streams). The window is emitted ``SIMD`` channels per cycle.
+"""
+import numpy as np
+
+from flow.ops.base import SignflowOp
+
+
+def sliding_window(x, kernel, stride, pads, pad_value):
+    """Golden model: ``[N, H, W, C] -> [N, OH, OW, kh*kw*C]``."""
+    kh, kw = kernel
+    sh, sw = stride
+    top, left, bottom, right = pads
+    x = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=pad_value)
+    n, height, width, channels = x.shape
+    oh, ow = (height - kh) // sh + 1, (width - kw) // sw + 1
+    out = np.empty((n, oh, ow, kh, kw, channels), dtype=x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            out[:, :, :, i, j, :] = x[:, i:i + sh * oh:sh, j:j + sw * ow:sw, :]
+    return out.reshape(n, oh, ow, kh * kw * channels)
+
+
+class SlidingWindow(SignflowOp):
+    """im2col on a stream; attributes set by ``lower``, folding by ``fold``."""
+
+    def get_nodeattr_types(self):
+        return {
+            # window (kh, kw)
+            "kernel": ("ints", True, []),
+            # stride (sh, sw)
+            "stride": ("ints", False, [1, 1]),
+            # padding (top, left, bottom, right) in pixels
+            "pads": ("ints", False, [0, 0, 0, 0]),
+            # value of padded pixels, in the stream's encoding
+            "pad_value": ("f", False, 0.0),
+            # channels emitted per cycle; divides the input channels
+            "SIMD": ("i", False, 1),
+            # qonnx datatype of the stream
+            "out_dtype": ("s", False, "FLOAT32"),
+        }
+
+    def output_shape(self, model):
+        n, height, width, channels = model.get_tensor_shape(self.onnx_node.input[0])
+        kh, kw = self.get_nodeattr("kernel")
+        sh, sw = self.get_nodeattr("stride")
+        top, left, bottom, right = self.get_nodeattr("pads")
+        return [n, (height + top + bottom - kh) // sh + 1, (width + left + right - kw) // sw + 1, kh * kw * channels]
+
+    def execute_node(self, context, graph):
+        node = self.onnx_node
+        context[node.output[0]] = sliding_window(
+            context[node.input[0]], self.get_nodeattr("kernel"), self.get_nodeattr("stride"),
+            self.get_nodeattr("pads"), self.get_nodeattr("pad_value")).astype(np.float32)
