@@ -135,7 +135,17 @@ def apply_until_stable(model, transforms):
             return model
 
 
-STEPS = [step_tidy, step_streamline, step_lower]
+def step_to_hw(model, cfg):
+    """MatMul (+ threshold) -> MVAU; binary streams become bits; HW ops record their shapes."""
+    from qonnx.transformation.infer_shapes import InferShapes
+
+    from flow.transforms.to_hw import AnnotateHW, BinaryStreamsAsBits, ToMVAU
+
+    model = model.transform(ToMVAU()).transform(BinaryStreamsAsBits()).transform(InferShapes())
+    return model.transform(AnnotateHW())
+
+
+STEPS = [step_tidy, step_streamline, step_lower, step_to_hw]
 STEP_NAMES = [s.__name__[len("step_"):] for s in STEPS]
 
 

@@ -1,12 +1,14 @@
 """signflow's qonnx CustomOps; qonnx finds them through this module's ``custom_op`` dict."""
 from flow.ops.dynamic_threshold import DynamicThreshold
 from flow.ops.maxpool import BinaryMaxPool
+from flow.ops.mvau import MVAU
 from flow.ops.sliding_window import SlidingWindow
 from flow.ops.threshold import PixelThreshold
 
 custom_op = {
     "BinaryMaxPool": BinaryMaxPool,
     "DynamicThreshold": DynamicThreshold,
+    "MVAU": MVAU,
     "PixelThreshold": PixelThreshold,
     "SlidingWindow": SlidingWindow,
 }

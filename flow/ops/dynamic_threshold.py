@@ -6,9 +6,11 @@ rescaling (``shift_round``), giving a code ``u``; the code selects a column of
 the integer threshold table, and ``direction[c] * acc >= thr[c, u - u_min]``.
 Because ``S`` needs the whole frame, the hardware unit buffers one frame.
 """
+import math
+
 import numpy as np
 
-from flow.ops.base import SignflowOp
+from flow.ops.hw import HWOp, divisors, memory_cost
 
 
 def shift_round(x, shift):
@@ -46,11 +48,18 @@ def dynamic_threshold(acc, w1, w2, thr, direction, p, layout="NCHW"):
 PARAM_NAMES = ("stat_shift", "q_min", "q_max", "r_shift", "r_min", "r_max", "u_shift", "u_min", "u_max")
 
 
-class DynamicThreshold(SignflowOp):
+class DynamicThreshold(HWOp):
     """Inputs: accumulator, w1 [C, Ch], w2 [Ch, C], thr [C, codes], direction [C] (all integers)."""
 
     def get_nodeattr_types(self):
         attrs = {
+            **self.HW_ATTRS,
+            # channels processed per cycle; divides the channels
+            "PE": ("i", False, 1),
+            # bits of the signed accumulator (for the estimate)
+            "acc_bits": ("i", False, 16),
+            # hidden width of the MLP and the bit widths of q, r, u (for the estimate)
+            "hidden": ("i", False, 1),
             # tensor layout of the accumulator
             "data_layout": ("s", False, "NCHW", {"NCHW", "NHWC"}),
             # output encoding: 0 -> bipolar -1/+1, 1 -> bits 0/1
@@ -66,6 +75,9 @@ class DynamicThreshold(SignflowOp):
     def params(self):
         return {name: self.get_nodeattr(name) for name in PARAM_NAMES}
 
+    def output_shape(self, model):
+        return model.get_tensor_shape(self.onnx_node.input[0])
+
     def execute_node(self, context, graph):
         node = self.onnx_node
         acc, w1, w2, thr, direction = (context[i] for i in node.input)
@@ -73,3 +85,32 @@ class DynamicThreshold(SignflowOp):
                                    self.params(), self.get_nodeattr("data_layout"))
         low = 0.0 if self.get_nodeattr("out_bits") else -1.0
         context[node.output[0]] = np.where(passed, 1.0, low).astype(np.float32)
+
+    # ---- folding and estimates
+
+    def folding(self):
+        return {"PE": self.get_nodeattr("PE")}
+
+    def folding_options(self):
+        return [{"PE": d} for d in divisors(self.get_nodeattr("in_shape")[-1])]
+
+    def mlp_cycles(self):
+        """The MLP runs once per frame: C x hidden multiply-adds twice, PE per cycle."""
+        channels, hidden = self.get_nodeattr("in_shape")[-1], self.get_nodeattr("hidden")
+        return 2 * channels * hidden // self.get_nodeattr("PE")
+
+    def expected_cycles(self):
+        # double-buffered frame: one frame streams in while the previous one is thresholded
+        height, width, channels = self.get_nodeattr("in_shape")
+        return max(height * width * channels // self.get_nodeattr("PE"), self.mlp_cycles())
+
+    def resources(self):
+        height, width, channels = self.get_nodeattr("in_shape")
+        pe, acc = self.get_nodeattr("PE"), self.get_nodeattr("acc_bits")
+        codes = self.get_nodeattr("u_max") - self.get_nodeattr("u_min") + 1
+        sum_bits = acc + math.ceil(math.log2(height * width))
+        frame_luts, frame_brams = memory_cost(2 * height * width * channels // pe, pe * acc)
+        table_luts, table_brams = memory_cost(channels // pe * codes, pe * acc)
+        luts = frame_luts + table_luts + 200 + pe * (sum_bits + 2 * acc) + 8 * 16  # sums, compare, MLP MAC
+        ffs = 150 + pe * (sum_bits + acc) + channels * 8
+        return {"luts": luts, "ffs": ffs, "brams18": frame_brams + table_brams}

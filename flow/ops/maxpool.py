@@ -1,7 +1,7 @@
 """Max-pool on an NHWC binary stream: the max of bits (or of -1/+1) is an OR over the window."""
 import numpy as np
 
-from flow.ops.base import SignflowOp
+from flow.ops.hw import HWOp, divisors, memory_cost
 
 
 def maxpool_nhwc(x, kernel, stride):
@@ -17,11 +17,12 @@ def maxpool_nhwc(x, kernel, stride):
     return out
 
 
-class BinaryMaxPool(SignflowOp):
+class BinaryMaxPool(HWOp):
     """Window max over an NHWC stream of binary values."""
 
     def get_nodeattr_types(self):
         return {
+            **self.HW_ATTRS,
             # window (kh, kw)
             "kernel": ("ints", True, []),
             # stride (sh, sw)
@@ -33,6 +34,8 @@ class BinaryMaxPool(SignflowOp):
         }
 
     def output_shape(self, model):
+        if self.get_nodeattr("out_shape"):
+            return [1] + list(self.get_nodeattr("out_shape"))
         n, height, width, channels = model.get_tensor_shape(self.onnx_node.input[0])
         kh, kw = self.get_nodeattr("kernel")
         sh, sw = self.get_nodeattr("stride")
@@ -42,3 +45,23 @@ class BinaryMaxPool(SignflowOp):
         node = self.onnx_node
         context[node.output[0]] = maxpool_nhwc(context[node.input[0]], self.get_nodeattr("kernel"),
                                                self.get_nodeattr("stride")).astype(np.float32)
+
+    # ---- folding and estimates
+
+    def folding(self):
+        return {"PE": self.get_nodeattr("PE")}
+
+    def folding_options(self):
+        return [{"PE": d} for d in divisors(self.get_nodeattr("in_shape")[2])]
+
+    def expected_cycles(self):
+        height, width, channels = self.get_nodeattr("in_shape")
+        return height * width * channels // self.get_nodeattr("PE")
+
+    def resources(self):
+        height, width, channels = self.get_nodeattr("in_shape")
+        kh, kw = self.get_nodeattr("kernel")
+        pe = self.get_nodeattr("PE")
+        # one row of partial ORs (W/kw pooled pixels x C bits)
+        luts, brams = memory_cost((width // kw) * channels // pe, pe)
+        return {"luts": luts + 40 + pe * 2, "ffs": 30 + 2 * pe, "brams18": brams}

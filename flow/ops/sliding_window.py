@@ -6,7 +6,9 @@ on binary streams). The window is emitted ``SIMD`` channels per cycle.
 """
 import numpy as np
 
-from flow.ops.base import SignflowOp
+import math
+
+from flow.ops.hw import HWOp, divisors, memory_cost
 
 
 def sliding_window(x, kernel, stride, pads, pad_value):
@@ -24,11 +26,12 @@ def sliding_window(x, kernel, stride, pads, pad_value):
     return out.reshape(n, oh, ow, kh * kw * channels)
 
 
-class SlidingWindow(SignflowOp):
+class SlidingWindow(HWOp):
     """im2col on a stream; attributes set by ``lower``, folding by ``fold``."""
 
     def get_nodeattr_types(self):
         return {
+            **self.HW_ATTRS,
             # window (kh, kw)
             "kernel": ("ints", True, []),
             # stride (sh, sw)
@@ -39,11 +42,15 @@ class SlidingWindow(SignflowOp):
             "pad_value": ("f", False, 0.0),
             # channels emitted per cycle; divides the input channels
             "SIMD": ("i", False, 1),
+            # bits per stream element (1 on binary streams)
+            "bits": ("i", False, 1),
             # qonnx datatype of the stream
             "out_dtype": ("s", False, "FLOAT32"),
         }
 
     def output_shape(self, model):
+        if self.get_nodeattr("out_shape"):
+            return [1] + list(self.get_nodeattr("out_shape"))
         n, height, width, channels = model.get_tensor_shape(self.onnx_node.input[0])
         kh, kw = self.get_nodeattr("kernel")
         sh, sw = self.get_nodeattr("stride")
@@ -55,3 +62,26 @@ class SlidingWindow(SignflowOp):
         context[node.output[0]] = sliding_window(
             context[node.input[0]], self.get_nodeattr("kernel"), self.get_nodeattr("stride"),
             self.get_nodeattr("pads"), self.get_nodeattr("pad_value")).astype(np.float32)
+
+    # ---- folding and estimates
+
+    def folding(self):
+        return {"SIMD": self.get_nodeattr("SIMD")}
+
+    def folding_options(self):
+        return [{"SIMD": d} for d in divisors(self.get_nodeattr("in_shape")[2])]
+
+    def expected_cycles(self):
+        height, width, channels = self.get_nodeattr("in_shape")
+        oh, ow, window = self.get_nodeattr("out_shape")
+        return max(height * width * channels, oh * ow * window) // self.get_nodeattr("SIMD")
+
+    def resources(self):
+        height, width, channels = self.get_nodeattr("in_shape")
+        kh, kw = self.get_nodeattr("kernel")
+        top, left, bottom, right = self.get_nodeattr("pads")
+        simd, bits = self.get_nodeattr("SIMD"), self.get_nodeattr("bits")
+        # buffer kh rows of the padded input, SIMD elements per word
+        luts, brams = memory_cost(kh * (width + left + right) * channels // simd, simd * bits)
+        luts += 120 + 2 * simd * bits + 10 * math.ceil(math.log2(kh * kw * channels + 1))
+        return {"luts": luts, "ffs": 80 + 2 * simd * bits, "brams18": brams}

@@ -5,9 +5,11 @@
 BatchNorm fold to one phase (``kh = kw = 1``); DeSign to ``kh * kw`` phases in
 the layer's own output coordinates. Thresholds arrive as the second input.
 """
+import math
+
 import numpy as np
 
-from flow.ops.base import SignflowOp
+from flow.ops.hw import HWOp, divisors, memory_cost
 
 
 def phase_index(height, width, period):
@@ -21,7 +23,7 @@ def threshold(acc, thr, period, layout="NCHW"):
 
     ``acc`` is ``[N, C, H, W]`` / ``[N, H, W, C]`` (by ``layout``) or ``[N, C]``; ``thr`` is ``[C, kh*kw]``.
     """
-    if acc.ndim == 2:
+    if acc.ndim == 2:  # fully connected: one phase
         return acc >= thr[None, :, 0]
     if layout == "NCHW":
         _, _, height, width = acc.shape
@@ -32,11 +34,16 @@ def threshold(acc, thr, period, layout="NCHW"):
     return acc >= per_pixel[None]
 
 
-class PixelThreshold(SignflowOp):
+class PixelThreshold(HWOp):
     """Thresholds an integer accumulator per channel and per pixel phase."""
 
     def get_nodeattr_types(self):
         return {
+            **self.HW_ATTRS,
+            # channels processed per cycle; divides the channels
+            "PE": ("i", False, 1),
+            # bits of the accumulator compared (for the estimate)
+            "acc_bits": ("i", False, 16),
             # (kh, kw): the spatial period of the thresholds; (1, 1) for plain sign
             "period": ("ints", False, [1, 1]),
             # tensor layout of the accumulator: NCHW (streamlined graph) or NHWC (HW graph)
@@ -47,9 +54,31 @@ class PixelThreshold(SignflowOp):
             "out_dtype": ("s", False, "BIPOLAR"),
         }
 
+    def output_shape(self, model):
+        return model.get_tensor_shape(self.onnx_node.input[0])
+
     def execute_node(self, context, graph):
         node = self.onnx_node
         passed = threshold(context[node.input[0]], context[node.input[1]],
                            self.get_nodeattr("period"), self.get_nodeattr("data_layout"))
         low = 0.0 if self.get_nodeattr("out_bits") else -1.0
         context[node.output[0]] = np.where(passed, 1.0, low).astype(np.float32)
+
+    # ---- folding and estimates
+
+    def folding(self):
+        return {"PE": self.get_nodeattr("PE")}
+
+    def folding_options(self):
+        return [{"PE": d} for d in divisors(self.get_nodeattr("in_shape")[-1])]
+
+    def expected_cycles(self):
+        shape = self.get_nodeattr("in_shape")
+        return int(np.prod(shape)) // self.get_nodeattr("PE")
+
+    def resources(self):
+        channels, pe, acc = self.get_nodeattr("in_shape")[-1], self.get_nodeattr("PE"), self.get_nodeattr("acc_bits")
+        kh, kw = self.get_nodeattr("period")
+        luts, brams = memory_cost(channels // pe * kh * kw, pe * acc)
+        luts += 40 + pe * acc + (pe * math.ceil(math.log2(kh * kw)) * acc // 2 if kh * kw > 1 else 0)
+        return {"luts": luts, "ffs": 30 + pe * (acc + 1), "brams18": brams}

@@ -1,0 +1,67 @@
+"""What every HW-layer op states: shapes, folding, cycles and an analytic resource estimate.
+
+The resource model (docs/estimates.md) counts LUTs for compute, FFs for
+pipeline registers, and maps each memory to LUTRAM or BRAM18 by size, in the
+form of FINN-R's model (Blott et al., TRETS 2018).
+"""
+import math
+
+from flow.ops.base import SignflowOp
+
+#: BRAM18 aspect ratios: (depth, width)
+BRAM18_SHAPES = [(512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1)]
+#: memories up to this many bits go to LUTRAM (64 bits per LUT) instead of BRAM
+LUTRAM_MAX_BITS = 4096
+
+
+def memory_cost(depth, width):
+    """``(luts, brams18)`` of a ``depth x width`` ROM/RAM."""
+    if depth * width == 0:
+        return 0, 0
+    if depth * width <= LUTRAM_MAX_BITS:
+        return math.ceil(depth * width / 64), 0
+    best = None
+    for bram_depth, bram_width in BRAM18_SHAPES:
+        count = math.ceil(depth / bram_depth) * math.ceil(width / bram_width)
+        best = count if best is None else min(best, count)
+    return 0, best
+
+
+def divisors(n):
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+class HWOp(SignflowOp):
+    """Base of the HW-layer ops; subclasses add attributes and fill in the hooks below."""
+
+    #: attributes every HW op carries (set by to_hw)
+    HW_ATTRS = {
+        # input tensor shape without the batch dimension (NHWC or [K])
+        "in_shape": ("ints", False, []),
+        # output tensor shape without the batch dimension
+        "out_shape": ("ints", False, []),
+    }
+
+    def output_shape(self, model):
+        return [1] + list(self.get_nodeattr("out_shape"))
+
+    def folding(self):
+        """This op's folding attributes and their values, e.g. ``{"PE": 4, "SIMD": 8}``."""
+        return {}
+
+    def folding_options(self):
+        """Every legal folding, as dicts like ``folding()`` returns."""
+        return [{}]
+
+    def expected_cycles(self):
+        """Cycles per frame in steady state (the initiation interval)."""
+        raise NotImplementedError
+
+    def resources(self):
+        """Analytic estimate: ``{"luts": .., "ffs": .., "brams18": ..}``."""
+        raise NotImplementedError
+
+    def pixels(self):
+        """Output pixels per frame (1 for fully connected layers)."""
+        shape = self.get_nodeattr("out_shape")
+        return shape[0] * shape[1] if len(shape) == 3 else 1

@@ -1,0 +1,114 @@
+"""XNOR-popcount matrix-vector unit (MVAU), folded PE x SIMD, with embedded phase thresholds.
+
+For each output pixel and each of ``MH`` output channels, over ``MW`` inputs:
+- ``binary`` input (bits): ``p = popcount(xnor(x, w))``; ``acc = 2p - MW`` is the bipolar dot product;
+- ``int`` input (signed integers, first layer): ``acc = sum x * (2w - 1)``.
+Output ``threshold``: bit ``p >= thr[c, phase]`` (binary) / ``acc >= thr[c, phase]`` (int), with
+``phase = (oh mod kh) * kw + (ow mod kw)`` following the output pixel (DeSign);
+output ``acc``: the integer accumulator (last layer, or before a DySign unit).
+Weights are bits, ``w[k, c]``; ``PE`` channels x ``SIMD`` inputs per cycle.
+"""
+import math
+
+import numpy as np
+
+from flow.ops.hw import HWOp, divisors, memory_cost
+from flow.ops.threshold import threshold
+
+
+def mvau(x, weights, thresholds, p):
+    """Golden model. ``x`` ``[N, ..., MW]``, ``weights`` bits ``[MW, MH]``, ``thresholds`` ``[MH, P]`` or None."""
+    x = x.astype(np.float64)
+    w = weights.astype(np.float64)
+    if p["input_mode"] == "binary":
+        acc = x @ w + (1 - x) @ (1 - w)  # popcount of xnor
+    else:
+        acc = x @ (2 * w - 1)
+    if p["output_mode"] == "acc":
+        if p["input_mode"] == "binary":
+            acc = 2 * acc - weights.shape[0]
+        return acc
+    layout = "NHWC" if acc.ndim == 4 else "NC"
+    return threshold(acc, thresholds, p["period"], layout).astype(np.float64)
+
+
+class MVAU(HWOp):
+    """Inputs: activations, weight bits ``[MW, MH]``, and in threshold mode thresholds ``[MH, P]``."""
+
+    def get_nodeattr_types(self):
+        return {
+            **self.HW_ATTRS,
+            # input length per output (fan-in): kh*kw*C for convolutions
+            "MW": ("i", True, 0),
+            # output channels
+            "MH": ("i", True, 0),
+            # output channels computed in parallel; divides MH
+            "PE": ("i", False, 1),
+            # inputs consumed per cycle and PE; divides MW (and C for convolutions)
+            "SIMD": ("i", False, 1),
+            # "binary": XNOR-popcount on bits; "int": signed integer input x binary weights
+            "input_mode": ("s", False, "binary", {"binary", "int"}),
+            # bit width of the signed input in int mode
+            "in_bits": ("i", False, 1),
+            # "threshold": output bits; "acc": output the integer accumulator
+            "output_mode": ("s", False, "threshold", {"threshold", "acc"}),
+            # threshold period (kh, kw) over output pixels; (1, 1) unless DeSign
+            "period": ("ints", False, [1, 1]),
+            # input channels of the sliding window feeding this layer (1 for fully connected)
+            "channels": ("i", False, 1),
+            # qonnx datatype of the output
+            "out_dtype": ("s", False, "BINARY"),
+        }
+
+    def params(self):
+        return {k: self.get_nodeattr(k) for k in ("input_mode", "output_mode", "period")}
+
+    def execute_node(self, context, graph):
+        node = self.onnx_node
+        thresholds = context[node.input[2]] if len(node.input) > 2 else None
+        out = mvau(context[node.input[0]], context[node.input[1]], thresholds, self.params())
+        context[node.output[0]] = out.astype(np.float32)
+
+    # ---- folding and estimates
+
+    def folding(self):
+        return {"PE": self.get_nodeattr("PE"), "SIMD": self.get_nodeattr("SIMD")}
+
+    def folding_options(self):
+        simd_limit = self.get_nodeattr("channels") if self.pixels() > 1 else self.get_nodeattr("MW")
+        return [{"PE": pe, "SIMD": simd} for pe in divisors(self.get_nodeattr("MH"))
+                for simd in divisors(simd_limit) if self.get_nodeattr("MW") % simd == 0]
+
+    def expected_cycles(self):
+        mw, mh = self.get_nodeattr("MW"), self.get_nodeattr("MH")
+        return (mh // self.get_nodeattr("PE")) * (mw // self.get_nodeattr("SIMD")) * self.pixels()
+
+    def acc_bits(self):
+        """Bits of the accumulator (popcount in binary mode, signed sum in int mode)."""
+        mw = self.get_nodeattr("MW")
+        if self.get_nodeattr("input_mode") == "binary":
+            return math.ceil(math.log2(mw + 1))
+        return math.ceil(math.log2(mw * 2 ** (self.get_nodeattr("in_bits") - 1) + 1)) + 1
+
+    def phases(self):
+        kh, kw = self.get_nodeattr("period")
+        return kh * kw
+
+    def resources(self):
+        pe, simd = self.get_nodeattr("PE"), self.get_nodeattr("SIMD")
+        mw, mh, acc = self.get_nodeattr("MW"), self.get_nodeattr("MH"), self.acc_bits()
+        if self.get_nodeattr("input_mode") == "binary":
+            compute = pe * (simd + acc + math.ceil(simd / 3) * 2)  # XNOR, accumulator, popcount compressors
+        else:
+            compute = pe * (simd * (self.get_nodeattr("in_bits") + 1) + acc)  # add/sub tree
+        luts, ffs = compute + 60, pe * (acc + simd) + 40
+        w_luts, w_brams = memory_cost((mw // simd) * (mh // pe), pe * simd)
+        luts, brams = luts + w_luts, w_brams
+        if self.get_nodeattr("output_mode") == "threshold":
+            phases = self.phases()
+            # one comparator per PE; the threshold of the current phase is read from a table
+            luts += pe * acc + (pe * math.ceil(math.log2(phases)) * acc // 2 if phases > 1 else 0)
+            t_luts, t_brams = memory_cost((mh // pe) * phases, pe * acc)
+            luts, brams = luts + t_luts, brams + t_brams
+            ffs += pe + (8 if phases > 1 else 0)  # output bits, phase counter
+        return {"luts": luts, "ffs": ffs, "brams18": brams}

@@ -1,0 +1,118 @@
+"""HW layers: MatMul (+ threshold) -> MVAU, binary streams carried as bits, shapes annotated."""
+import numpy as np
+from onnx import helper
+from qonnx.custom_op.registry import getCustomOp
+from qonnx.transformation.base import Transformation
+
+from flow.graph import const, node_error, single_consumer
+from flow.ops.base import make_node
+
+#: ops whose output is a binary stream
+BINARY_SOURCES = ("PixelThreshold", "DynamicThreshold", "BipolarQuant")
+#: ops that pass a stream's element type through
+PASS_THROUGH = ("SlidingWindow", "BinaryMaxPool", "Transpose", "Flatten", "Reshape")
+
+
+def stream_kind(model, tensor):
+    """``("binary", 1)`` or ``("int", bits)`` for the stream ``tensor``; errors on anything else."""
+    node = model.find_producer(tensor)
+    while node is not None and node.op_type in PASS_THROUGH:
+        node = model.find_producer(node.input[0])
+    if node is not None and (node.op_type in BINARY_SOURCES or
+                             node.op_type == "MVAU" and getCustomOp(node).get_nodeattr("output_mode") == "threshold"):
+        return "binary", 1
+    if node is not None and node.op_type == "Quant" and float(const(model, node.input[1])) == 1.0:
+        return "int", int(const(model, node.input[3]))
+    raise node_error(node or model.find_consumers(tensor)[0], "feeds a layer but is neither a binary nor an integer stream")
+
+
+class ToMVAU(Transformation):
+    """``MatMul(+-1 weights) [-> PixelThreshold]`` -> ``MVAU`` (threshold or accumulator output)."""
+
+    def apply(self, model):
+        for matmul in model.get_nodes_by_op_type("MatMul"):
+            weights = const(model, matmul.input[1])
+            if weights is None or not np.all(np.abs(weights) == 1):
+                continue
+            mode, bits = stream_kind(model, matmul.input[0])
+            mw, mh = weights.shape
+            source = model.find_producer(matmul.input[0])
+            channels = getCustomOp(source).get_nodeattr("in_shape")[-1] if source.op_type == "SlidingWindow" \
+                and getCustomOp(source).get_nodeattr("in_shape") else _sw_channels(model, source)
+            w_name = model.make_new_valueinfo_name()
+            model.set_initializer(w_name, ((weights + 1) / 2).astype(np.float32))
+            thr_node = single_consumer(model, matmul.output[0])
+            attrs = dict(MW=mw, MH=mh, input_mode=mode, in_bits=bits, channels=channels)
+            if thr_node is not None and thr_node.op_type == "PixelThreshold":
+                thr = const(model, thr_node.input[1])
+                if mode == "binary":  # acc = 2p - MW: acc >= t <=> p >= ceil((t + MW) / 2)
+                    thr = np.ceil((thr + mw) / 2)
+                t_name = model.make_new_valueinfo_name()
+                model.set_initializer(t_name, thr.astype(np.float32))
+                node = make_node("MVAU", [matmul.input[0], w_name, t_name], [thr_node.output[0]],
+                                 name=f"MVAU_{matmul.name}", output_mode="threshold",
+                                 period=getCustomOp(thr_node).get_nodeattr("period"), **attrs)
+                model.graph.node.remove(thr_node)
+            else:
+                node = make_node("MVAU", [matmul.input[0], w_name], [matmul.output[0]], name=f"MVAU_{matmul.name}",
+                                 output_mode="acc", out_dtype="INT32", **attrs)
+            model.graph.node.insert(list(model.graph.node).index(matmul), node)
+            model.graph.node.remove(matmul)
+            return model, True
+        return model, False
+
+
+def _sw_channels(model, source):
+    if source is not None and source.op_type == "SlidingWindow":
+        return model.get_tensor_shape(source.input[0])[-1]
+    return 1
+
+
+class BinaryStreamsAsBits(Transformation):
+    """Bipolar streams (-1/+1) -> bits (0/1): thresholds emit bits, padding becomes bit 0, input signs converted."""
+
+    def apply(self, model):
+        for node in model.graph.node:
+            if node.op_type in ("PixelThreshold", "DynamicThreshold"):
+                getCustomOp(node).set_nodeattr("out_bits", 1)
+                getCustomOp(node).set_nodeattr("out_dtype", "BINARY")
+            elif node.op_type == "SlidingWindow" and stream_kind(model, node.input[0])[0] == "binary":
+                op = getCustomOp(node)
+                if any(op.get_nodeattr("pads")) and op.get_nodeattr("pad_value") != -1.0:
+                    raise node_error(node, f"binary stream padded with {op.get_nodeattr('pad_value')}; "
+                                     "only -1 padding keeps it binary")
+                op.set_nodeattr("pad_value", 0.0)
+        for sign in model.get_nodes_by_op_type("BipolarQuant"):  # host-side input binarization
+            bits = model.make_new_valueinfo_name()
+            shifted = model.make_new_valueinfo_name()
+            one, half = model.make_new_valueinfo_name(), model.make_new_valueinfo_name()
+            model.set_initializer(one, np.float32(1.0))
+            model.set_initializer(half, np.float32(0.5))
+            for consumer in model.find_consumers(sign.output[0]) or []:
+                consumer.input[list(consumer.input).index(sign.output[0])] = bits
+            index = list(model.graph.node).index(sign)
+            model.graph.node.insert(index + 1, helper.make_node("Add", [sign.output[0], one], [shifted]))
+            model.graph.node.insert(index + 2, helper.make_node("Mul", [shifted, half], [bits]))
+        return model, False
+
+
+class AnnotateHW(Transformation):
+    """Record each HW op's input/output shapes and element widths as attributes (for folding and codegen)."""
+
+    def apply(self, model):
+        for node in model.graph.node:
+            if node.domain != "flow.ops":
+                continue
+            op = getCustomOp(node)
+            op.set_nodeattr("in_shape", model.get_tensor_shape(node.input[0])[1:])
+            op.set_nodeattr("out_shape", model.get_tensor_shape(node.output[0])[1:])
+            if node.op_type == "SlidingWindow":
+                kind, bits = stream_kind(model, node.input[0])
+                op.set_nodeattr("bits", bits)
+            if node.op_type in ("PixelThreshold", "DynamicThreshold"):
+                producer = model.find_producer(node.input[0])
+                if producer is not None and producer.op_type == "MVAU":
+                    op.set_nodeattr("acc_bits", getCustomOp(producer).acc_bits() + 1)
+            if node.op_type == "DynamicThreshold":
+                op.set_nodeattr("hidden", int(const(model, node.input[1]).shape[1]))
+        return model, False
