@@ -22,7 +22,7 @@ import numpy as np  # noqa: E402
 
 from flow.boards import BOARDS, get_board  # noqa: E402
 from models.errors import UserError  # noqa: E402
-from models.files import atomic_path, prepare_dir  # noqa: E402
+from models.files import atomic_path, inside, prepare_dir  # noqa: E402
 
 
 @dataclass
@@ -145,11 +145,52 @@ def step_to_hw(model, cfg):
     return model.transform(AnnotateHW())
 
 
-STEPS = [step_tidy, step_streamline, step_lower, step_to_hw]
+def step_fold(model, cfg):
+    """PE / SIMD per layer for the target FPS (or from the folding file); writes folding.json."""
+    from flow.folding import apply_folding_file, folding_doc, search_folding
+
+    if cfg.folding_file:
+        apply_folding_file(model, cfg.folding_file)
+    else:
+        search_folding(model, cfg)
+    write_json(inside(cfg.output_dir, "folding.json"), folding_doc(model))
+    return model
+
+
+def step_estimate(model, cfg):
+    """Cycles, FPS, latency and LUT / FF / BRAM per layer and in total; saved to report.json and estimate.txt."""
+    from flow.estimate import estimate, estimate_table
+
+    est = estimate(model, cfg)
+    with atomic_path(inside(cfg.output_dir, "estimate.txt")) as tmp:
+        tmp.write_text(estimate_table(est) + "\n")
+    set_figures(model, estimate=est)
+    return model
+
+
+STEPS = [step_tidy, step_streamline, step_lower, step_to_hw, step_fold, step_estimate]
 STEP_NAMES = [s.__name__[len("step_"):] for s in STEPS]
 
 
 # ---------------------------------------------------------------- driver
+
+FIGURES_KEY = "signflow.report"
+
+
+def set_figures(model, **figures):
+    """Attach report figures to the graph; the driver moves them into report.json."""
+    model.set_metadata_prop(FIGURES_KEY, json.dumps(figures))
+
+
+def take_figures(model):
+    text = model.get_metadata_prop(FIGURES_KEY)
+    return json.loads(text) if text else {}
+
+
+def write_json(path, doc):
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(doc, indent=2) + "\n")
+
 
 
 def load_onnx(path):
@@ -251,7 +292,7 @@ def run_build(model_path, cfg):
                 raise
             with atomic_path(intermediate_path(out, name)) as tmp:
                 model.save(str(tmp))
-            report.step(name, time.perf_counter() - start, "done", **getattr(model, "figures", {}))
+            report.step(name, time.perf_counter() - start, "done", **(take_figures(model) if name == "estimate" else {}))
             progress.done(name)
     report.doc["status"] = "complete"
     report.doc.pop("error", None)
@@ -308,6 +349,9 @@ def config_from_args(args):
 def run(args):
     cfg = config_from_args(args)
     run_build(args.model, cfg)
+    estimate = Path(cfg.output_dir) / "estimate.txt"
+    if estimate.is_file():
+        print(estimate.read_text(), end="")
     print(f"build complete: {Path(cfg.output_dir) / 'report.json'}")
 
 

@@ -10,16 +10,17 @@ from flow.ops.base import SignflowOp
 
 #: BRAM18 aspect ratios: (depth, width)
 BRAM18_SHAPES = [(512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1)]
-#: memories up to this many bits go to LUTRAM (64 bits per LUT) instead of BRAM
+#: memories up to this many bits, or shallower than LUTRAM_MAX_DEPTH, go to LUTRAM instead of BRAM
 LUTRAM_MAX_BITS = 4096
+LUTRAM_MAX_DEPTH = 128
 
 
 def memory_cost(depth, width):
     """``(luts, brams18)`` of a ``depth x width`` ROM/RAM."""
     if depth * width == 0:
         return 0, 0
-    if depth * width <= LUTRAM_MAX_BITS:
-        return math.ceil(depth * width / 64), 0
+    if depth * width <= LUTRAM_MAX_BITS or depth < LUTRAM_MAX_DEPTH:
+        return width * math.ceil(depth / 64), 0  # a LUT6 is a 64 x 1 RAM
     best = None
     for bram_depth, bram_width in BRAM18_SHAPES:
         count = math.ceil(depth / bram_depth) * math.ceil(width / bram_width)
