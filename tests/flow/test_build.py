@@ -1,0 +1,74 @@
+"""The build is bit-exact with PyTorch after every step, for every zoo model and activation kind."""
+import json
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from qonnx.core.modelwrapper import ModelWrapper
+
+from flow.build import STEP_NAMES, BuildConfig, run_build
+from flow.verify import run_graph
+from models.export import export_model
+from tests.helpers import random_inputs, random_model
+
+ACTS = ["sign", "design", "dysign"]
+FAST_MODELS = ["digits", "tfc", "sfc", "lfc", "cnv"]
+
+
+def build_and_compare(model, tmp_path, samples=2, **cfg):
+    onnx_path = tmp_path / "model.onnx"
+    export_model(model, model.in_shape, onnx_path)
+    out = tmp_path / "build"
+    run_build(onnx_path, BuildConfig(output_dir=str(out), quiet=True, verify=False, **cfg))
+    x = random_inputs(model.in_shape, samples, seed=7)
+    with torch.no_grad():
+        expected = model(torch.from_numpy(x)).numpy()
+    for index, name in enumerate(STEP_NAMES):
+        graph = ModelWrapper(str(out / "intermediate" / f"{index:02d}_{name}.onnx"))
+        got = run_graph(graph, x)
+        assert np.array_equal(got, expected), f"step {name} differs from PyTorch"
+    return out
+
+
+@pytest.mark.parametrize("act", ACTS)
+@pytest.mark.parametrize("name", FAST_MODELS)
+def test_every_step_bit_exact(name, act, tmp_path):
+    # zcu104: CNV with DySign frame buffers exceeds the xc7z020 BRAM budget
+    build_and_compare(random_model(name, act, seed=11), tmp_path, board="zcu104")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("act", ACTS)
+def test_vgg_every_step_bit_exact(act, tmp_path):
+    build_and_compare(random_model("vgg", act, seed=12), tmp_path, samples=1, board="zcu104")
+
+
+@pytest.mark.parametrize("act", ACTS)
+def test_odd_feature_maps_bit_exact(act, tmp_path):
+    model = random_model("digits", act, seed=13, kernel="design3x3", in_shape=[1, 13, 11])
+    build_and_compare(model, tmp_path, samples=3)
+
+
+@pytest.mark.parametrize("name, shape", [("cnv_1w1a", (1, 3, 32, 32)), ("lfc_1w1a", (1, 1, 28, 28))])
+def test_brevitas_bnn_pynq_examples(name, shape, tmp_path):
+    """brevitas_examples' own CNV / LFC, exported unmodified with random weights."""
+    from brevitas.export import export_qonnx
+    from brevitas_examples.bnn_pynq.models import model_with_cfg
+
+    torch.manual_seed(3)
+    model, _ = model_with_cfg(name, pretrained=False)
+    model.eval()
+    onnx_path = tmp_path / "model.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        export_qonnx(model, torch.zeros(shape), str(onnx_path), dynamo=False)
+    out = tmp_path / "build"
+    run_build(onnx_path, BuildConfig(output_dir=str(out), quiet=True, verify=False, input_low=0.0))
+    x = np.random.default_rng(0).uniform(0, 1, (2, *shape[1:])).astype(np.float32)
+    with torch.no_grad():
+        expected = model(torch.from_numpy(x)).numpy()
+    final = ModelWrapper(str(out / "intermediate" / f"{len(STEP_NAMES) - 1:02d}_{STEP_NAMES[-1]}.onnx"))
+    np.testing.assert_array_equal(run_graph(final, x), expected)
+    report = json.loads((out / "report.json").read_text())
+    assert report["status"] == "complete" and report["estimate"]["bottleneck_cycles"] > 0
