@@ -1,0 +1,537 @@
+"""Quantization-aware training of the zoo's binary networks (``signflow train``).
+
+Adam with a per-epoch cosine learning-rate schedule, cross-entropy loss, and the
+latent float weights of every binary conv / linear layer clipped to [-1, 1]
+after each step (beyond that range the straight-through gradient of the weight
+sign is zero, so a weight could drift away and never flip back).
+
+After every epoch the run folder gets ``checkpoint.pt`` (weights plus the
+optimizer, scheduler, random and statistics state needed by ``--resume``),
+``config.json`` and ``curves.png``. Launched by ``torchrun`` (``WORLD_SIZE`` > 1)
+the same code trains data-parallel on CPU processes (gloo backend).
+"""
+import math
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import brevitas.nn as qnn
+import numpy as np
+import torch
+import torch.nn.functional as F
+from brevitas.core.scaling import ParameterFromRuntimeStatsScaling
+
+from models import data
+from models.activations import ACT_KINDS, STE_KINDS, DynamicSign
+from models.checkpoint import CHECKPOINT, read_checkpoint, read_config, save_run
+from models.errors import UserError
+from models.evaluate import EVAL_BATCH_SIZE, evaluate_counts
+from models.files import atomic_path, prepare_dir
+from models.kernels import get_kernel
+from models.zoo import MODEL_NAMES, ZOO, ModelConfig, build_model
+
+#: per-epoch series kept in the checkpoint and config.json, one float per finished epoch
+HISTORY_KEYS = ("train_loss", "train_acc", "test_loss", "test_acc", "lr", "seconds")
+
+CURVES = "curves.png"
+
+
+@dataclass
+class TrainConfig:
+    """How to train; saved as the "train" section of the run's config.json."""
+    #: dataset name (see ``models.data.DATASET_NAMES``); None = the zoo entry's default dataset
+    dataset: str = None
+    #: total number of epochs (passes over the training set); a resumed run continues up to this count
+    epochs: int = 10
+    #: training mini-batch size in samples, per process (under torchrun the effective batch is this x world size)
+    batch_size: int = 64
+    #: peak Adam learning rate; a cosine schedule decays it over ``epochs`` towards 0
+    lr: float = 0.01
+    #: Adam L2 weight decay coefficient (0 = none; binary latent weights are clipped instead)
+    weight_decay: float = 0.0
+    #: random seed (non-negative int) for weight init and data shuffling; same seed -> same weights
+    seed: int = 0
+    #: folder of downloaded datasets; None = the data module's default location
+    data_dir: str = None
+    #: download a missing dataset (False: fail with an error instead)
+    download: bool = True
+    #: run folder written after every epoch (checkpoint.pt, config.json, curves.png)
+    out: str = "out/train"
+    #: continue the run in ``out`` from its last finished epoch instead of starting over
+    resume: bool = False
+    #: evaluation batch size in samples (no gradients are kept, so it can be large)
+    eval_batch_size: int = EVAL_BATCH_SIZE
+    #: CPU threads torch uses per process; 0 = torch's default (there are no data-loader workers:
+    #: datasets are in-memory arrays)
+    threads: int = 0
+    #: show a per-batch progress bar on stderr
+    progress: bool = True
+
+
+# ---------------------------------------------------------------- checks
+
+
+def check_config(model_cfg, train_cfg):
+    """Validate names and numbers before anything is created; return the dataset name."""
+    if model_cfg.model not in ZOO:
+        raise UserError(f"unknown model '{model_cfg.model}'; choose one of {', '.join(MODEL_NAMES)}")
+    if model_cfg.act not in ACT_KINDS:
+        raise UserError(f"unknown activation '{model_cfg.act}'; choose one of {', '.join(ACT_KINDS)}")
+    if model_cfg.ste not in STE_KINDS:
+        raise UserError(f"unknown straight-through estimator '{model_cfg.ste}'; choose one of {', '.join(STE_KINDS)}")
+    if model_cfg.kernel_values is None:
+        get_kernel(model_cfg.kernel)  # raises a UserError naming the valid kernels
+    dataset = train_cfg.dataset or ZOO[model_cfg.model].dataset
+    if dataset not in data.DATASET_NAMES:
+        default = "" if train_cfg.dataset else f" (the default of model '{model_cfg.model}')"
+        raise UserError(f"unknown dataset '{dataset}'{default}; choose one of {', '.join(data.DATASET_NAMES)}")
+    for name, minimum in (("epochs", 1), ("batch_size", 2), ("eval_batch_size", 1), ("seed", 0), ("threads", 0)):
+        value = getattr(train_cfg, name)
+        if not isinstance(value, int) or value < minimum:
+            raise UserError(f"{name.replace('_', '-')} must be an integer >= {minimum}, not {value!r}")
+    if not train_cfg.lr > 0 or not math.isfinite(train_cfg.lr):
+        raise UserError(f"learning rate must be a positive number, not {train_cfg.lr!r}")
+    if not train_cfg.weight_decay >= 0:
+        raise UserError(f"weight decay must be >= 0, not {train_cfg.weight_decay!r}")
+    return dataset
+
+
+def check_writable(path):
+    """Check that ``path`` is, or can be created as, a writable folder; create nothing."""
+    path = Path(path).absolute()
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise UserError(f"cannot create output folder {path}: {probe} is not a folder; choose another path")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise UserError(f"output folder {path} is not writable ({probe} is read-only); choose a writable path")
+
+
+def dataset_shape(name, x, y):
+    """``(in_shape, classes)`` of a dataset: from ``data.dataset_info`` when present, else from the arrays."""
+    info_fn = getattr(data, "dataset_info", None)
+    if info_fn is not None:
+        info = info_fn(name)
+
+        def get(*keys):
+            for key in keys:
+                value = info.get(key) if isinstance(info, dict) else getattr(info, key, None)
+                if value is not None:
+                    return value
+            return None
+
+        shape, classes = get("in_shape", "shape"), get("classes", "num_classes")
+        if isinstance(classes, (list, tuple)):  # class names
+            classes = len(classes)
+        if shape is not None and classes is not None:
+            return [int(v) for v in shape], int(classes)
+    return [int(v) for v in x.shape[1:]], int(y.max()) + 1
+
+
+def _model_differences(saved, wanted):
+    """Human-readable differences between a saved and a requested (built) model config."""
+    diffs = []
+    for name in ("model", "act", "ste", "in_shape", "classes"):
+        old, new = getattr(saved, name), getattr(wanted, name)
+        if name == "in_shape":
+            old, new = list(old or []), list(new or [])
+        if old != new:
+            diffs.append(f"{name} {old} in the run, {new} requested")
+    if saved.act == wanted.act == "design":
+        if saved.kernel_values is None:
+            same = saved.kernel == wanted.kernel
+        else:
+            same = np.array_equal(np.asarray(saved.kernel_values, dtype=np.float32),
+                                  np.asarray(wanted.kernel_values, dtype=np.float32))
+        if not same:
+            diffs.append(f"kernel values of '{saved.kernel}' in the run differ from '{wanted.kernel}'")
+    return diffs
+
+
+# ---------------------------------------------------------------- pieces of the loop
+
+
+def binary_weights(model):
+    """Latent weights of the binary conv / linear layers (not DySign's integer MLP layers)."""
+    integer = {id(m) for block in model.modules() if isinstance(block, DynamicSign) for m in block.modules()}
+    return [m.weight for m in model.modules()
+            if isinstance(m, (qnn.QuantConv2d, qnn.QuantLinear)) and id(m) not in integer]
+
+
+def cosine_factor(epoch, epochs):
+    """Learning-rate factor of ``epoch`` (0-based) in a cosine decay over ``epochs`` epochs."""
+    return 0.5 * (1.0 + math.cos(math.pi * min(epoch, epochs) / epochs))
+
+
+def epoch_batches(count, batch_size, seed, epoch, rank=0, world=1):
+    """Index batches of one epoch for process ``rank`` of ``world``.
+
+    The permutation depends only on ``(seed, epoch)``, so it needs no saved
+    state. With several processes it is padded by wrapping around to a multiple
+    of ``world`` and dealt out round-robin, so every process runs the same
+    number of steps (as ``DistributedSampler`` does). A final batch of one
+    sample is dropped: BatchNorm cannot normalize a single value.
+    """
+    order = np.random.default_rng([seed, epoch]).permutation(count)
+    per_rank = -(-count // world)
+    mine = np.resize(order, per_rank * world)[rank::world]
+    batches = [mine[start:start + batch_size] for start in range(0, len(mine), batch_size)]
+    if len(batches) > 1 and len(batches[-1]) < 2:
+        batches.pop()
+    return batches
+
+
+def stats_state(model):
+    """State of Brevitas scales initialised from runtime statistics (DySign's integer quantizers).
+
+    Their step counter, running buffer and raw parameter are not (faithfully)
+    in the state dict, which would end statistics collection early on resume.
+    """
+    return {name: {"counter": int(m.counter), "buffer": m.buffer.detach().clone(),
+                   "value": m.value.detach().clone()}
+            for name, m in model.named_modules() if isinstance(m, ParameterFromRuntimeStatsScaling)}
+
+
+def load_stats_state(model, state):
+    modules = dict(model.named_modules())
+    for name, item in state.items():
+        module = modules.get(name)
+        if isinstance(module, ParameterFromRuntimeStatsScaling):
+            module.counter = int(item["counter"])
+            with torch.no_grad():
+                module.buffer.copy_(item["buffer"])
+                module.value.copy_(item["value"])
+
+
+def write_curves(path, history):
+    """Loss and accuracy per epoch, train and test, as a PNG (written atomically)."""
+    from matplotlib.figure import Figure  # no pyplot: no global backend, Agg renders the PNG
+    from matplotlib.ticker import MaxNLocator
+
+    epochs = list(range(1, len(history["train_loss"]) + 1))
+    fig = Figure(figsize=(9, 3.5), dpi=100)
+    ax_loss, ax_acc = fig.subplots(1, 2)
+    for ax, key, title in ((ax_loss, "loss", "cross-entropy loss"), (ax_acc, "acc", "accuracy")):
+        ax.plot(epochs, history[f"train_{key}"], marker="o", label="train")
+        ax.plot(epochs, history[f"test_{key}"], marker="s", label="test")
+        ax.set_xlabel("epoch")
+        ax.set_title(title)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+        ax.legend()
+    ax_acc.set_ylim(0.0, 1.0)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
+
+
+def _metrics(history, dataset, world):
+    best = int(np.argmax(history["test_acc"]))
+    return {
+        "epochs": len(history["test_acc"]),
+        "train_loss": history["train_loss"][-1],
+        "train_acc": history["train_acc"][-1],
+        "test_loss": history["test_loss"][-1],
+        "test_acc": history["test_acc"][-1],
+        "best_test_acc": history["test_acc"][best],
+        "best_epoch": best + 1,
+        "dataset": dataset,
+        "world_size": world,
+        "seconds": float(sum(history["seconds"])),
+    }
+
+
+class Processes:
+    """Single process, or one of ``WORLD_SIZE`` processes started by torchrun (gloo, CPU)."""
+
+    def __init__(self):
+        try:
+            self.world = int(os.environ.get("WORLD_SIZE") or 1)
+        except ValueError:
+            raise UserError(f"WORLD_SIZE={os.environ['WORLD_SIZE']!r} is not a number; launch with torchrun")
+        self.rank, self.owned = 0, False
+        if self.world > 1:
+            import torch.distributed as dist
+
+            if not dist.is_initialized():
+                try:  # rendezvous from torchrun's MASTER_ADDR, MASTER_PORT and RANK
+                    dist.init_process_group("gloo")
+                except (ValueError, RuntimeError) as err:
+                    first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+                    raise UserError(f"cannot join the process group (WORLD_SIZE={self.world}): {first}; "
+                                    "launch with torchrun")
+                self.owned = True
+            self.rank, self.world = dist.get_rank(), dist.get_world_size()
+
+    @property
+    def main(self):
+        return self.rank == 0
+
+    def wrap(self, model):
+        if self.world == 1:
+            return model
+        from torch.nn.parallel import DistributedDataParallel
+
+        # Plain BatchNorm, no SyncBatchNorm: each process normalizes with the
+        # statistics of its own (smaller) batch and DDP copies rank 0's running
+        # statistics to the others at every forward. So the batch statistics,
+        # and hence the gradients and results, differ slightly from a single
+        # process training with a batch of batch_size x world_size samples.
+        return DistributedDataParallel(model)
+
+    def sum(self, values):
+        """Element-wise sum of a list of numbers over all processes (floats)."""
+        if self.world == 1:
+            return [float(v) for v in values]
+        import torch.distributed as dist
+
+        total = torch.tensor([float(v) for v in values], dtype=torch.float64)
+        dist.all_reduce(total)
+        return total.tolist()
+
+    def share_buffers(self, model):
+        """Give every process rank 0's buffers (BatchNorm running stats), i.e. the model rank 0 saves."""
+        if self.world > 1:
+            import torch.distributed as dist
+
+            for buffer in model.buffers():
+                dist.broadcast(buffer, 0)
+
+    def barrier(self):
+        if self.world > 1:
+            import torch.distributed as dist
+
+            dist.barrier()
+
+    def stop(self):
+        if self.owned:
+            import torch.distributed as dist
+
+            dist.destroy_process_group()
+            self.owned = False
+
+
+# ---------------------------------------------------------------- training
+
+
+def train(model_cfg, train_cfg):
+    """Train ``model_cfg`` as ``train_cfg`` says; return the final metrics (a dict).
+
+    Fills in ``model_cfg.in_shape`` / ``classes`` from the dataset and
+    ``train_cfg.dataset`` with the zoo default when it is None.
+    """
+    train_cfg.dataset = check_config(model_cfg, train_cfg)
+    out = Path(train_cfg.out)
+    check_writable(out)
+    resume_doc = resume_payload = None
+    if train_cfg.resume:
+        resume_doc = read_config(out)
+        resume_payload = read_checkpoint(out)
+        missing = [k for k in ("optimizer", "scheduler", "epoch", "history") if k not in resume_payload]
+        if missing:
+            raise UserError(f"{out / CHECKPOINT} has no training state ({', '.join(missing)} missing); "
+                            "it cannot be resumed, train into a new --out")
+
+    old_flags = (torch.are_deterministic_algorithms_enabled(),
+                 torch.is_deterministic_algorithms_warn_only_enabled())
+    old_threads = torch.get_num_threads()
+    procs = Processes()
+    try:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        if train_cfg.threads:
+            torch.set_num_threads(train_cfg.threads)
+        return _train(model_cfg, train_cfg, out, procs, resume_doc, resume_payload)
+    finally:
+        procs.stop()
+        torch.use_deterministic_algorithms(old_flags[0], warn_only=old_flags[1])
+        torch.set_num_threads(old_threads)
+
+
+def _load_data(train_cfg, procs):
+    def load(split):
+        return data.load_dataset(train_cfg.dataset, split, data_dir=train_cfg.data_dir,
+                                 download=train_cfg.download)
+
+    if not procs.main:
+        procs.barrier()  # rank 0 downloads first; the others then read its files
+    arrays = load("train") + load("test")
+    if procs.main:
+        procs.barrier()
+    return arrays
+
+
+def _train(model_cfg, cfg, out, procs, resume_doc, payload):
+    x_train, y_train, x_test, y_test = _load_data(cfg, procs)
+    model_cfg.in_shape, model_cfg.classes = dataset_shape(cfg.dataset, x_train, y_train)
+    if list(x_train.shape[1:]) != model_cfg.in_shape or int(y_train.max()) >= model_cfg.classes:
+        raise UserError(f"dataset '{cfg.dataset}' holds images {list(x_train.shape[1:])} and labels up to "
+                        f"{int(y_train.max())}, not the {model_cfg.in_shape} / {model_cfg.classes} classes it declares")
+    torch.manual_seed(cfg.seed)
+    model = build_model(model_cfg)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: cosine_factor(e, cfg.epochs))
+    history, start = {key: [] for key in HISTORY_KEYS}, 0
+    if payload is not None:
+        start, history = _restore(out, model, model_cfg, optimizer, scheduler, cfg, resume_doc, payload)
+    if procs.main:
+        prepare_dir(out)
+        if payload is None and (out / CHECKPOINT).exists():
+            print(f"note: replacing the run in {out} (use --resume to continue it)", file=sys.stderr)
+    net = procs.wrap(model)
+    clipped = binary_weights(model)
+    test_x, test_y = x_test[procs.rank::procs.world], y_test[procs.rank::procs.world]
+
+    if start >= cfg.epochs and procs.main:
+        print(f"{out} already has {start} epochs; nothing to do (raise --epochs to train longer)")
+    for epoch in range(start, cfg.epochs):
+        began = time.perf_counter()
+        lr = optimizer.param_groups[0]["lr"]
+        batches = epoch_batches(len(y_train), cfg.batch_size, cfg.seed, epoch, procs.rank, procs.world)
+        net.train()
+        loss_sum = correct = seen = 0.0
+        bar = _progress(batches, f"epoch {epoch + 1}/{cfg.epochs}", cfg.progress and procs.main)
+        for idx in bar:
+            xb, yb = torch.from_numpy(x_train[idx]), torch.from_numpy(y_train[idx])
+            scores = net(xb)
+            loss = F.cross_entropy(scores, yb)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            with torch.no_grad():
+                for weight in clipped:
+                    weight.clamp_(-1.0, 1.0)
+            batch_loss = loss.item()
+            loss_sum += batch_loss * len(idx)
+            correct += int((scores.argmax(dim=1) == yb).sum())
+            seen += len(idx)
+            bar.set_postfix(loss=f"{batch_loss:.3f}", refresh=False)
+        bar.close()
+        scheduler.step()
+        # Train figures are running averages over the epoch (train mode, weights changing).
+        loss_sum, correct, seen = procs.sum([loss_sum, correct, seen])
+        procs.share_buffers(model)
+        test_correct, test_loss, test_seen = procs.sum(evaluate_counts(model, test_x, test_y, cfg.eval_batch_size))
+        for key, value in (("train_loss", loss_sum / seen), ("train_acc", correct / seen),
+                           ("test_loss", test_loss / test_seen), ("test_acc", test_correct / test_seen),
+                           ("lr", lr), ("seconds", time.perf_counter() - began)):
+            history[key].append(float(value))
+        if procs.main:
+            print(f"epoch {epoch + 1}/{cfg.epochs}  loss {history['train_loss'][-1]:.4f}  "
+                  f"train acc {history['train_acc'][-1]:.4f}  test acc {history['test_acc'][-1]:.4f}", flush=True)
+            state = {
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "epoch": epoch + 1,
+                "history": {key: list(values) for key, values in history.items()},
+                "rng": {"torch": torch.get_rng_state()},
+                "stats": stats_state(model),
+            }
+            info = {"train": asdict(cfg), "metrics": _metrics(history, cfg.dataset, procs.world)}
+            save_run(out, model, model_cfg, state=state, info=info)
+            write_curves(out / CURVES, history)
+    if not history["test_acc"]:
+        return {}
+    return _metrics(history, cfg.dataset, procs.world)
+
+
+def _progress(batches, desc, enabled):
+    from tqdm import tqdm
+
+    return tqdm(batches, desc=desc, unit="batch", file=sys.stderr, leave=False, disable=not enabled,
+                dynamic_ncols=True)
+
+
+def _restore(out, model, model_cfg, optimizer, scheduler, cfg, doc, payload):
+    """Load a run's training state into fresh objects; return ``(epochs done, history)``."""
+    saved_cfg = ModelConfig(**doc["model"])
+    diffs = _model_differences(saved_cfg, model_cfg)
+    if diffs:
+        raise UserError(f"cannot resume {out}: it holds a different model ({'; '.join(diffs)}); "
+                        "use the run's settings or a new --out")
+    try:
+        model.load_state_dict(payload["model"])
+        load_stats_state(model, payload.get("stats", {}))
+        optimizer.load_state_dict(payload["optimizer"])
+        scheduler.load_state_dict(payload["scheduler"])
+        start = int(payload["epoch"])
+        history = {key: [float(v) for v in payload["history"].get(key, [])][:start] for key in HISTORY_KEYS}
+        if "rng" in payload:
+            torch.set_rng_state(payload["rng"]["torch"])
+    except (RuntimeError, ValueError, KeyError, TypeError, AttributeError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise UserError(f"cannot resume {out}: its checkpoint does not fit the model ({first})")
+    # The current --lr / --epochs define the schedule from here on (a longer
+    # run re-stretches the cosine); unchanged settings continue it exactly.
+    scheduler.base_lrs = [cfg.lr for _ in optimizer.param_groups]
+    for group in optimizer.param_groups:
+        group["initial_lr"] = cfg.lr
+        group["lr"] = cfg.lr * cosine_factor(start, cfg.epochs)
+        group["weight_decay"] = cfg.weight_decay
+    return start, history
+
+
+# ---------------------------------------------------------------- command line
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser(
+        "train",
+        help="train a zoo model (quantization-aware, binary weights and activations)",
+        description="Train a binary network from the zoo; writes checkpoint.pt, config.json and curves.png "
+                    "to --out after every epoch. Under torchrun it trains data-parallel.",
+    )
+    parser.add_argument("--model", default=None, help=f"zoo model: {', '.join(MODEL_NAMES)} (default digits)")
+    parser.add_argument("--act", default=None, help=f"conv activation: {', '.join(ACT_KINDS)} (default sign)")
+    parser.add_argument("--dataset", default=None,
+                        help=f"dataset: {', '.join(data.DATASET_NAMES)} (default: the model's own)")
+    parser.add_argument("--epochs", type=int, default=None, help="total epochs (default 10)")
+    parser.add_argument("--out", required=True, metavar="DIR", help="run folder to write")
+    parser.add_argument("--kernel", default=None, metavar="NAME_OR_FILE",
+                        help="DeSign kernel name or .json/.npy file (default design2x2)")
+    parser.add_argument("--ste", default=None, help=f"straight-through estimator: {', '.join(STE_KINDS)} "
+                        "(default hardtanh)")
+    parser.add_argument("--batch-size", type=int, default=None, help="batch size per process (default 64)")
+    parser.add_argument("--lr", type=float, default=None, help="peak Adam learning rate (default 0.01)")
+    parser.add_argument("--weight-decay", type=float, default=None, help="Adam weight decay (default 0)")
+    parser.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run in --out; options not given are taken from the run")
+    parser.add_argument("--data-dir", default=None, help="folder of downloaded datasets")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads per process (default: torch's)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def configs_from_args(args):
+    """``(ModelConfig, TrainConfig)`` from parsed options; with ``--resume`` unset options come from the run."""
+    saved_model, saved_train = {}, {}
+    if args.resume:
+        doc = read_config(args.out)
+        saved_model = doc["model"]
+        saved_train = doc.get("train") if isinstance(doc.get("train"), dict) else {}
+
+    def pick(value, saved, key, default):
+        if value is not None:
+            return value
+        return saved.get(key, default) if saved.get(key) is not None else default
+
+    model_defaults, train_defaults = ModelConfig(), TrainConfig()
+    model_cfg = ModelConfig(**{key: pick(getattr(args, key), saved_model, key, getattr(model_defaults, key))
+                               for key in ("model", "act", "kernel", "ste")})
+    if args.resume and args.kernel is None and saved_model.get("act") == model_cfg.act:
+        # the run's kernel values, so a kernel file that moved or changed is not needed
+        model_cfg.kernel_values = saved_model.get("kernel_values")
+    train_cfg = TrainConfig(out=args.out, resume=args.resume, progress=not args.no_progress,
+                            **{key: pick(getattr(args, key), saved_train, key, getattr(train_defaults, key))
+                               for key in ("dataset", "epochs", "batch_size", "lr", "weight_decay", "seed",
+                                           "data_dir", "threads")})
+    return model_cfg, train_cfg
+
+
+def run(args):
+    model_cfg, train_cfg = configs_from_args(args)
+    train(model_cfg, train_cfg)
