@@ -54,8 +54,8 @@ class MVAU(HWOp):
             "output_mode": ("s", False, "threshold", {"threshold", "acc"}),
             # threshold period (kh, kw) over output pixels; (1, 1) unless DeSign
             "period": ("ints", False, [1, 1]),
-            # input channels of the sliding window feeding this layer (1 for fully connected)
-            "channels": ("i", False, 1),
+            # input channels of the sliding window feeding this layer (0: fully connected)
+            "channels": ("i", False, 0),
             # qonnx datatype of the output
             "out_dtype": ("s", False, "BINARY"),
         }
@@ -75,7 +75,8 @@ class MVAU(HWOp):
         return {"PE": self.get_nodeattr("PE"), "SIMD": self.get_nodeattr("SIMD")}
 
     def folding_options(self):
-        simd_limit = self.get_nodeattr("channels") if self.pixels() > 1 else self.get_nodeattr("MW")
+        # a sliding window emits SIMD channels of one pixel per cycle, so SIMD divides them
+        simd_limit = self.get_nodeattr("channels") or self.get_nodeattr("MW")
         return [{"PE": pe, "SIMD": simd} for pe in divisors(self.get_nodeattr("MH"))
                 for simd in divisors(simd_limit) if self.get_nodeattr("MW") % simd == 0]
 

@@ -14,14 +14,23 @@ SUPPORTED_OPS = (
 
 
 def check_supported(model):
-    """One-line error naming the first node whose op type the flow cannot build."""
+    """One-line error naming the first node whose op type the flow cannot build.
+
+    Nodes computing only on constants (weight transposes and the like) are
+    skipped: cleanup folds them away.
+    """
+    constant = {init.name for init in model.graph.initializer}
     for node in model.graph.node:
+        if all(i in constant for i in node.input if i):
+            constant.update(node.output)
+            continue
         if node.op_type not in SUPPORTED_OPS:
             raise UserError(f"node '{node.name}' has op type '{node.op_type}', which signflow does not support; "
                             f"supported: {', '.join(SUPPORTED_OPS)}")
 
 
 def tidy(model):
+    check_supported(model)  # before cleanup renames the user's nodes
     model = cleanup_model(model)
     model = model.transform(GemmToMatMul())
     model = model.transform(InferShapes())

@@ -36,9 +36,7 @@ class ToMVAU(Transformation):
                 continue
             mode, bits = stream_kind(model, matmul.input[0])
             mw, mh = weights.shape
-            source = model.find_producer(matmul.input[0])
-            channels = getCustomOp(source).get_nodeattr("in_shape")[-1] if source.op_type == "SlidingWindow" \
-                and getCustomOp(source).get_nodeattr("in_shape") else _sw_channels(model, source)
+            channels = _window_channels(model, model.find_producer(matmul.input[0]))
             w_name = model.make_new_valueinfo_name()
             model.set_initializer(w_name, ((weights + 1) / 2).astype(np.float32))
             thr_node = single_consumer(model, matmul.output[0])
@@ -62,10 +60,11 @@ class ToMVAU(Transformation):
         return model, False
 
 
-def _sw_channels(model, source):
+def _window_channels(model, source):
+    """Input channels of the sliding window ``source``; 0 when the layer is fully connected."""
     if source is not None and source.op_type == "SlidingWindow":
         return model.get_tensor_shape(source.input[0])[-1]
-    return 1
+    return 0
 
 
 class BinaryStreamsAsBits(Transformation):

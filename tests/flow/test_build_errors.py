@@ -1,0 +1,100 @@
+"""Bad input to the build: one line on stderr, exit 2, no folder that looks complete."""
+import json
+
+import numpy as np
+import onnx
+import pytest
+import torch
+from onnx import TensorProto, helper
+
+from flow.cli import main
+from models.export import export_model
+from tests.helpers import random_model
+
+
+def run_cli(capsys, *args):
+    code = main(["build", *map(str, args), "--quiet"])
+    err = capsys.readouterr().err.strip()
+    return code, err
+
+
+def test_not_onnx(tmp_path, capsys):
+    path = tmp_path / "x.onnx"
+    path.write_bytes(b"definitely not protobuf \x00\xff" * 10)
+    code, err = run_cli(capsys, path, "--out", tmp_path / "b")
+    assert code == 2 and "is not a valid ONNX model" in err and len(err.splitlines()) == 1
+
+
+def test_truncated(tmp_path, capsys):
+    model = random_model("digits", "sign")
+    path = tmp_path / "m.onnx"
+    export_model(model, model.in_shape, path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    code, err = run_cli(capsys, path, "--out", tmp_path / "b")
+    assert code == 2 and "is not a valid ONNX model" in err and len(err.splitlines()) == 1
+
+
+def test_unsupported_op_names_node(tmp_path, capsys):
+    graph = helper.make_graph(
+        [helper.make_node("Tanh", ["x"], ["y"], name="squash")], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])])
+    path = tmp_path / "tanh.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    code, err = run_cli(capsys, path, "--out", tmp_path / "b")
+    assert code == 2 and "node 'squash' has op type 'Tanh'" in err and "supported:" in err
+    report = json.loads((tmp_path / "b" / "report.json").read_text())
+    assert report["status"] == "failed" and report["steps"][-1]["status"] == "failed"
+
+
+def test_non_binary_hidden_weights(tmp_path, capsys):
+    import brevitas.nn as qnn
+    from brevitas.export import export_qonnx
+    from brevitas.quant import Int8WeightPerTensorFixedPoint
+
+    from models.quant import BinaryAct
+
+    net = torch.nn.Sequential(qnn.QuantIdentity(act_quant=BinaryAct),
+                              qnn.QuantLinear(16, 8, bias=False, weight_quant=Int8WeightPerTensorFixedPoint),
+                              torch.nn.BatchNorm1d(8), qnn.QuantIdentity(act_quant=BinaryAct)).eval()
+    path = tmp_path / "int8.onnx"
+    export_qonnx(net, torch.zeros(1, 16), str(path), dynamo=False)
+    code, err = run_cli(capsys, path, "--out", tmp_path / "b")
+    assert code == 2 and "weights are not binary" in err and len(err.splitlines()) == 1
+
+
+def test_unreachable_fps_cli(tmp_path, capsys):
+    model = random_model("tfc", "sign")
+    path = tmp_path / "m.onnx"
+    export_model(model, model.in_shape, path)
+    code, err = run_cli(capsys, path, "--out", tmp_path / "b", "--target-fps", "1e12")
+    assert code == 2 and "not reachable" in err and len(err.splitlines()) == 1
+
+
+def test_missing_model_file(tmp_path, capsys):
+    code, err = run_cli(capsys, tmp_path / "nope.onnx", "--out", tmp_path / "b")
+    assert code == 2 and "does not exist" in err
+
+
+def test_step_check_names_first_differing_layer(tmp_path):
+    """A corrupted threshold is caught by the per-step check, which names the layer."""
+    from qonnx.core.modelwrapper import ModelWrapper
+
+    from flow.build import BuildConfig, run_build
+    from flow.verify import check_equal, run_graph
+    from models.errors import UserError
+
+    model = random_model("digits", "design", seed=4)
+    path = tmp_path / "m.onnx"
+    export_model(model, model.in_shape, path)
+    run_build(path, BuildConfig(output_dir=str(tmp_path / "b"), quiet=True, steps=["tidy", "streamline"]))
+    tidy = ModelWrapper(str(tmp_path / "b" / "intermediate" / "00_tidy.onnx"))
+    streamlined = ModelWrapper(str(tmp_path / "b" / "intermediate" / "01_streamline.onnx"))
+    node = streamlined.get_nodes_by_op_type("PixelThreshold")[1]
+    thr = streamlined.get_initializer(node.input[1])
+    streamlined.set_initializer(node.input[1], thr + 3)
+    x = np.random.default_rng(0).uniform(-1, 1, (4, 1, 8, 8)).astype(np.float32)
+    assert not np.array_equal(run_graph(tidy, x), run_graph(streamlined, x))
+    with pytest.raises(UserError, match=f"first difference at node '{node.name}'"):
+        check_equal(tidy, streamlined, x, "streamline")
