@@ -40,6 +40,8 @@ class BuildConfig:
     target_fps: float = None
     #: fraction (0..1] of the board's LUTs and BRAMs the design may use
     resource_budget: float = 0.9
+    #: stop the build when the estimate exceeds that budget (False: build anyway, e.g. to explore)
+    enforce_budget: bool = True
     #: folding file (per-layer PE/SIMD, as written to folding.json) applied instead of the search
     folding_file: str = None
     #: steps to run, by name; None = all of them
@@ -139,10 +141,12 @@ def step_to_hw(model, cfg):
     """MatMul (+ threshold) -> MVAU; binary streams become bits; HW ops record their shapes."""
     from qonnx.transformation.infer_shapes import InferShapes
 
+    from qonnx.transformation.general import GiveUniqueNodeNames
+
     from flow.transforms.to_hw import AnnotateHW, BinaryStreamsAsBits, ToMVAU
 
     model = model.transform(ToMVAU()).transform(BinaryStreamsAsBits()).transform(InferShapes())
-    return model.transform(AnnotateHW())
+    return model.transform(AnnotateHW()).transform(GiveUniqueNodeNames())  # layer names: MVAU_0, ...
 
 
 def step_fold(model, cfg):

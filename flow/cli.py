@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "models.evaluate",
     "models.export",
     "flow.build",
+    "flow.run",
     "models.kernel_design",
     "flow.demo",
 ]

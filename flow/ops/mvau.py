@@ -16,20 +16,26 @@ from flow.ops.hw import HWOp, divisors, memory_cost
 from flow.ops.threshold import threshold
 
 
+def mvau_dot(x, weights, input_mode):
+    """Integer dot products ``[N, ..., MH]``: bipolar (``2 * popcount(xnor) - MW``) or integer input."""
+    # float32 sums of integers are exact below 2^24, far above any accumulator here, and BLAS is fast
+    w = 2 * weights.astype(np.float32) - 1
+    x = x.astype(np.float32)
+    return (2 * x - 1) @ w if input_mode == "binary" else x @ w
+
+
+def mvau_output(dot, thresholds, p, mw):
+    """From dot products to the unit's output: the accumulator, or threshold bits."""
+    if p["output_mode"] == "acc":
+        return dot
+    acc = (dot + mw) / 2 if p["input_mode"] == "binary" else dot  # binary: thresholds count xnor matches
+    layout = "NHWC" if acc.ndim == 4 else "NC"
+    return threshold(acc, thresholds, p["period"], layout).astype(np.float32)
+
+
 def mvau(x, weights, thresholds, p):
     """Golden model. ``x`` ``[N, ..., MW]``, ``weights`` bits ``[MW, MH]``, ``thresholds`` ``[MH, P]`` or None."""
-    x = x.astype(np.float64)
-    w = weights.astype(np.float64)
-    if p["input_mode"] == "binary":
-        acc = x @ w + (1 - x) @ (1 - w)  # popcount of xnor
-    else:
-        acc = x @ (2 * w - 1)
-    if p["output_mode"] == "acc":
-        if p["input_mode"] == "binary":
-            acc = 2 * acc - weights.shape[0]
-        return acc
-    layout = "NHWC" if acc.ndim == 4 else "NC"
-    return threshold(acc, thresholds, p["period"], layout).astype(np.float64)
+    return mvau_output(mvau_dot(x, weights, p["input_mode"]), thresholds, p, weights.shape[0])
 
 
 class MVAU(HWOp):

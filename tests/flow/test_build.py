@@ -41,7 +41,8 @@ def test_every_step_bit_exact(name, act, tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("act", ACTS)
 def test_vgg_every_step_bit_exact(act, tmp_path):
-    build_and_compare(random_model("vgg", act, seed=12), tmp_path, samples=1, board="zcu104")
+    # BinaryNet-VGG's 14 Mbit of weights exceed even the zcu104's BRAM: check exactness only
+    build_and_compare(random_model("vgg", act, seed=12), tmp_path, samples=1, enforce_budget=False)
 
 
 @pytest.mark.parametrize("act", ACTS)

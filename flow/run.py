@@ -1,0 +1,48 @@
+"""``signflow run DIR --input X.npy --output Y.npy``: the built graph on a batch, fast and exact."""
+from pathlib import Path
+
+import numpy as np
+
+from models.errors import UserError
+from models.files import atomic_path, prepare_file
+
+
+def built_graph(build_dir):
+    """The graph saved by the last step of a finished build in ``build_dir``."""
+    from qonnx.core.modelwrapper import ModelWrapper
+
+    graphs = sorted((Path(build_dir) / "intermediate").glob("[0-9][0-9]_*.onnx"))
+    if not graphs:
+        raise UserError(f"{build_dir} holds no build; run 'signflow build MODEL --out {build_dir}' first")
+    return ModelWrapper(str(graphs[-1]))
+
+
+def load_input(path):
+    """A float32 array from ``.npy`` (never unpickled)."""
+    try:
+        return np.load(path, allow_pickle=False).astype(np.float32)
+    except (OSError, ValueError) as err:
+        raise UserError(f"cannot read input {path}: {err}; give a numeric .npy array")
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser("run", help="run a built graph on a batch of inputs",
+                              description="Execute the HW-layer graph of a build on X.npy (the exported model's "
+                                          "input layout, NCHW float) and write its outputs to Y.npy.")
+    p.add_argument("build_dir", help="build folder (from 'signflow build')")
+    p.add_argument("--input", required=True, help=".npy array [N, ...] in the model's input layout")
+    p.add_argument("--output", required=True, help=".npy file to write, shaped like the model's output")
+    p.set_defaults(func=run)
+
+
+def run(args):
+    from flow.fastrun import FastGraph
+
+    graph = built_graph(args.build_dir)
+    x = load_input(args.input)
+    out = prepare_file(args.output)
+    y = FastGraph(graph)(x)
+    with atomic_path(out) as tmp:
+        with open(tmp, "wb") as handle:
+            np.save(handle, y)
+    print(f"wrote {out} {list(y.shape)}")
