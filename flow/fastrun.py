@@ -12,7 +12,8 @@ from onnx import helper
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp, is_custom_op
 
-from flow.ops.mvau import mvau_output
+from flow.ops.mvau import dot_thresholds
+from flow.ops.threshold import per_pixel_thresholds
 from models.errors import UserError
 
 #: samples per chunk: bounds memory on big test sets
@@ -64,20 +65,28 @@ class FastGraph:
         channels = window.get_nodeattr("in_shape")[-1]
         binary = mvau.get_nodeattr("input_mode") == "binary"
         bits = self.consts[node.input[1]]  # (kh, kw, C) x MH
-        weight = torch.from_numpy(2 * bits.reshape(kh, kw, channels, -1).transpose(3, 2, 0, 1) - 1).float()
-        thresholds = self.consts[node.input[2]] if len(node.input) > 2 else None
         source = window.onnx_node.input[0]
-        pad_value = -1.0 if binary else window.get_nodeattr("pad_value")  # bit 0 is -1 in bipolar form
+        stride = tuple(window.get_nodeattr("stride"))
+        # binary: (2x - 1).(2w - 1) = x.(4w - 2) - sum(2w - 1), with x in bits padded by bit 0
+        scale, pad_value = (2.0, 0.0) if binary else (1.0, window.get_nodeattr("pad_value"))
+        bipolar = 2 * bits.reshape(kh, kw, channels, -1).transpose(3, 2, 0, 1) - 1
+        weight = torch.from_numpy(scale * bipolar).float().contiguous(memory_format=torch.channels_last)
+        offset = bipolar.sum(axis=(1, 2, 3)).astype(np.float32) if binary else np.zeros(bits.shape[1], np.float32)
+        if mvau.get_nodeattr("output_mode") == "threshold":
+            oh, ow, _ = mvau.get_nodeattr("out_shape")
+            thr = dot_thresholds(self.consts[node.input[2]], mvau.get_nodeattr("input_mode"), bits.shape[0])
+            limit = torch.from_numpy(per_pixel_thresholds(thr, oh, ow, mvau.get_nodeattr("period"), "NHWC") + offset)
+        else:
+            limit = None
 
         def run(ctx):
-            x = torch.from_numpy(np.ascontiguousarray(ctx[source], dtype=np.float32)).permute(0, 3, 1, 2)
-            if binary:
-                x = 2 * x - 1
-            x = F.pad(x, (left, right, top, bottom), value=pad_value)
-            with torch.no_grad():
-                dot = F.conv2d(x, weight, stride=tuple(window.get_nodeattr("stride")))
-            dot = dot.permute(0, 2, 3, 1).numpy()
-            ctx[node.output[0]] = mvau_output(dot, thresholds, mvau.params(), bits.shape[0])
+            x = torch.from_numpy(np.ascontiguousarray(ctx[source], dtype=np.float32))  # NHWC
+            if any((top, left, bottom, right)):
+                x = F.pad(x, (0, 0, left, right, top, bottom), value=pad_value)
+            with torch.no_grad():  # channels-last convolution: no layout copies
+                out = F.conv2d(x.permute(0, 3, 1, 2), weight, stride=stride).permute(0, 2, 3, 1)
+                out = (out - torch.from_numpy(offset)) if limit is None else torch.ge(out, limit).float()
+            ctx[node.output[0]] = out.contiguous().numpy()
         return run
 
     def _session(self, node):

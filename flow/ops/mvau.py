@@ -24,13 +24,17 @@ def mvau_dot(x, weights, input_mode):
     return (2 * x - 1) @ w if input_mode == "binary" else x @ w
 
 
+def dot_thresholds(thresholds, input_mode, mw):
+    """Thresholds on the dot product: binary-mode thresholds count xnor matches, ``(dot + MW) / 2``."""
+    return 2 * thresholds - mw if input_mode == "binary" else thresholds
+
+
 def mvau_output(dot, thresholds, p, mw):
     """From dot products to the unit's output: the accumulator, or threshold bits."""
     if p["output_mode"] == "acc":
         return dot
-    acc = (dot + mw) / 2 if p["input_mode"] == "binary" else dot  # binary: thresholds count xnor matches
-    layout = "NHWC" if acc.ndim == 4 else "NC"
-    return threshold(acc, thresholds, p["period"], layout).astype(np.float32)
+    layout = "NHWC" if dot.ndim == 4 else "NC"
+    return threshold(dot, dot_thresholds(thresholds, p["input_mode"], mw), p["period"], layout).astype(np.float32)
 
 
 def mvau(x, weights, thresholds, p):

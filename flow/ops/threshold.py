@@ -18,6 +18,12 @@ def phase_index(height, width, period):
     return (np.arange(height)[:, None] % kh) * kw + (np.arange(width)[None, :] % kw)
 
 
+def per_pixel_thresholds(thr, height, width, period, layout):
+    """The threshold of every pixel and channel: ``[C, H, W]`` (NCHW) or ``[H, W, C]`` (NHWC), contiguous."""
+    per_pixel = thr[:, phase_index(height, width, period)]
+    return np.ascontiguousarray(per_pixel if layout == "NCHW" else np.moveaxis(per_pixel, 0, -1))
+
+
 def threshold(acc, thr, period, layout="NCHW"):
     """Golden model: compare ``acc`` with the phase thresholds; returns a boolean array.
 
@@ -25,13 +31,8 @@ def threshold(acc, thr, period, layout="NCHW"):
     """
     if acc.ndim == 2:  # fully connected: one phase
         return acc >= thr[None, :, 0]
-    if layout == "NCHW":
-        _, _, height, width = acc.shape
-        per_pixel = thr[:, phase_index(height, width, period)]  # C,H,W
-        return acc >= per_pixel[None]
-    _, height, width, _ = acc.shape
-    per_pixel = np.moveaxis(thr[:, phase_index(height, width, period)], 0, -1)  # H,W,C
-    return acc >= per_pixel[None]
+    height, width = acc.shape[2:4] if layout == "NCHW" else acc.shape[1:3]
+    return acc >= per_pixel_thresholds(thr, height, width, period, layout)[None]
 
 
 class PixelThreshold(HWOp):
