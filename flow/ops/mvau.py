@@ -85,10 +85,10 @@ class MVAU(HWOp):
         return {"PE": self.get_nodeattr("PE"), "SIMD": self.get_nodeattr("SIMD")}
 
     def folding_options(self):
-        # a sliding window emits SIMD channels of one pixel per cycle, so SIMD divides them
-        simd_limit = self.get_nodeattr("channels") or self.get_nodeattr("MW")
-        return [{"PE": pe, "SIMD": simd} for pe in divisors(self.get_nodeattr("MH"))
-                for simd in divisors(simd_limit) if self.get_nodeattr("MW") % simd == 0]
+        # a sliding window emits SIMD channels of one pixel per cycle (SIMD divides them) or a whole window
+        mw, channels = self.get_nodeattr("MW"), self.get_nodeattr("channels")
+        simds = sorted(set(divisors(channels)) | {mw}) if channels else divisors(mw)
+        return [{"PE": pe, "SIMD": simd} for pe in divisors(self.get_nodeattr("MH")) for simd in simds]
 
     def expected_cycles(self):
         mw, mh = self.get_nodeattr("MW"), self.get_nodeattr("MH")

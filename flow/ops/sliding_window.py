@@ -2,7 +2,8 @@
 
 ``out[n, oh, ow, (i*kw + j)*C + c] = padded[n, oh*sh + i, ow*sw + j, c]`` where
 ``padded`` surrounds the input with ``pad_value`` (-1 on bipolar streams, bit 0
-on binary streams). The window is emitted ``SIMD`` channels per cycle.
+on binary streams). The window is emitted ``SIMD`` channels per cycle, or
+whole (``SIMD = kh*kw*C``, parallel-window mode) one window per cycle.
 """
 import numpy as np
 
@@ -69,11 +70,17 @@ class SlidingWindow(HWOp):
         return {"SIMD": self.get_nodeattr("SIMD")}
 
     def folding_options(self):
-        return [{"SIMD": d} for d in divisors(self.get_nodeattr("in_shape")[2])]
+        window = self.get_nodeattr("out_shape")[2]
+        return [{"SIMD": d} for d in divisors(self.get_nodeattr("in_shape")[2])] + [{"SIMD": window}]
+
+    def parallel_window(self):
+        return self.get_nodeattr("SIMD") == self.get_nodeattr("out_shape")[2]
 
     def expected_cycles(self):
         height, width, channels = self.get_nodeattr("in_shape")
         oh, ow, window = self.get_nodeattr("out_shape")
+        if self.parallel_window():  # one input pixel in, one window out per cycle
+            return max(height * width, oh * ow)
         return max(height * width * channels, oh * ow * window) // self.get_nodeattr("SIMD")
 
     def resources(self):
@@ -84,4 +91,7 @@ class SlidingWindow(HWOp):
         # buffer kh rows of the padded input, SIMD elements per word
         luts, brams = memory_cost(kh * (width + left + right) * channels // simd, simd * bits)
         luts += 120 + 2 * simd * bits + 10 * math.ceil(math.log2(kh * kw * channels + 1))
-        return {"luts": luts, "ffs": 80 + 2 * simd * bits, "brams18": brams}
+        ffs = 80 + 2 * simd * bits
+        if self.parallel_window():  # the window lives in registers; rows come from the buffer
+            ffs += kh * kw * channels * bits
+        return {"luts": luts, "ffs": ffs, "brams18": brams}

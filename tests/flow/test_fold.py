@@ -33,7 +33,8 @@ def test_folding_meets_target(cnv_onnx, tmp_path, fps):
         if node.op_type == "MVAU":
             assert op.get_nodeattr("MH") % op.get_nodeattr("PE") == 0
             assert op.get_nodeattr("MW") % op.get_nodeattr("SIMD") == 0
-            assert op.get_nodeattr("channels") % op.get_nodeattr("SIMD") == 0  # 0 for fully connected
+            channels, simd = op.get_nodeattr("channels"), op.get_nodeattr("SIMD")
+            assert channels % simd == 0 or simd == op.get_nodeattr("MW")  # channels 0: fully connected
         if node.op_type == "SlidingWindow":
             consumer = model.find_consumers(node.output[0])[0]
             assert op.get_nodeattr("SIMD") == getCustomOp(consumer).get_nodeattr("SIMD")
