@@ -59,3 +59,36 @@ def test_dysign_exports_integer_subgraph(tmp_path):
     ops = [n.op_type for n in onnx.load(path).graph.node]
     for op in ["ReduceSum", "Quant", "MatMul", "Relu", "Round", "Gather", "BipolarQuant"]:
         assert op in ops
+
+
+def _saved_run(folder):
+    from models.zoo import ModelConfig
+
+    model = random_model("digits", "design")
+    folder.mkdir()
+    save_run(folder, model, ModelConfig(model="digits", act="design", in_shape=[1, 8, 8], classes=10,
+                                        kernel_values=model.features[1].kernel.tolist()))
+    return model
+
+
+def test_export_cli_writes_checked_model(tmp_path, capsys):
+    model = _saved_run(tmp_path / "run")
+    assert main(["export", str(tmp_path / "run"), "--out", str(tmp_path / "m.onnx")]) == 0
+    x = random_inputs([1, 8, 8], 2, seed=9)
+    assert check_export(model, tmp_path / "m.onnx", x) == 0
+
+
+@pytest.mark.parametrize("problem", ["missing", "corrupt", "unwritable"])
+def test_export_cli_errors(tmp_path, capsys, problem):
+    out = tmp_path / "m.onnx"
+    if problem != "missing":
+        _saved_run(tmp_path / "run")
+    if problem == "corrupt":
+        (tmp_path / "run" / "checkpoint.pt").write_bytes(b"\x00garbage" * 50)
+    if problem == "unwritable":
+        (tmp_path / "file").write_text("x")
+        out = tmp_path / "file" / "m.onnx"
+    code = main(["export", str(tmp_path / "run"), "--out", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and not out.exists()
+    assert {"missing": "does not exist", "corrupt": "corrupt", "unwritable": "cannot create"}[problem] in err
