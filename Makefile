@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= out/demo
 
-.PHONY: demo test test-slow bench clean
+.PHONY: demo test test-slow bench lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ test-slow: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/activations.py
+	$(BIN)/python bench/reference_speed.py
+	$(BIN)/python bench/folding.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check --select F,E9 models flow tests bench
 
 clean:
 	rm -rf out .pytest_cache

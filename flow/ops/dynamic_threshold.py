@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from flow.ops.hw import HWOp, divisors, memory_cost
+from flow.ops.hw import ChannelFoldedOp, encode_bits, memory_cost
 
 
 def shift_round(x, shift):
@@ -48,7 +48,7 @@ def dynamic_threshold(acc, w1, w2, thr, direction, p, layout="NCHW"):
 PARAM_NAMES = ("stat_shift", "q_min", "q_max", "r_shift", "r_min", "r_max", "u_shift", "u_min", "u_max")
 
 
-class DynamicThreshold(HWOp):
+class DynamicThreshold(ChannelFoldedOp):
     """Inputs: accumulator, w1 [C, Ch], w2 [Ch, C], thr [C, codes], direction [C] (all integers)."""
 
     def get_nodeattr_types(self):
@@ -83,16 +83,9 @@ class DynamicThreshold(HWOp):
         acc, w1, w2, thr, direction = (context[i] for i in node.input)
         passed = dynamic_threshold(acc, w1, w2, thr.astype(np.int64), direction.astype(np.int64),
                                    self.params(), self.get_nodeattr("data_layout"))
-        low = 0.0 if self.get_nodeattr("out_bits") else -1.0
-        context[node.output[0]] = np.where(passed, 1.0, low).astype(np.float32)
+        context[node.output[0]] = encode_bits(passed, self.get_nodeattr("out_bits"))
 
     # ---- folding and estimates
-
-    def folding(self):
-        return {"PE": self.get_nodeattr("PE")}
-
-    def folding_options(self):
-        return [{"PE": d} for d in divisors(self.get_nodeattr("in_shape")[-1])]
 
     def mlp_cycles(self):
         """The MLP runs once per frame: C x hidden multiply-adds twice, PE per cycle."""

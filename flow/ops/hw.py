@@ -6,6 +6,8 @@ form of FINN-R's model (Blott et al., TRETS 2018).
 """
 import math
 
+import numpy as np
+
 from flow.ops.base import SignflowOp
 
 #: BRAM18 aspect ratios: (depth, width)
@@ -30,6 +32,13 @@ def memory_cost(depth, width):
 
 def divisors(n):
     return [d for d in range(1, n + 1) if n % d == 0]
+
+
+def window_dims(height, width, kernel, stride, pads=(0, 0, 0, 0)):
+    """Output ``(OH, OW)`` of a window op (floor mode) with ``pads = (top, left, bottom, right)``."""
+    (kh, kw), (sh, sw) = kernel, stride
+    top, left, bottom, right = pads
+    return (height + top + bottom - kh) // sh + 1, (width + left + right - kw) // sw + 1
 
 
 class HWOp(SignflowOp):
@@ -66,3 +75,18 @@ class HWOp(SignflowOp):
         """Output pixels per frame (1 for fully connected layers)."""
         shape = self.get_nodeattr("out_shape")
         return shape[0] * shape[1] if len(shape) == 3 else 1
+
+
+class ChannelFoldedOp(HWOp):
+    """An op that processes ``PE`` of its channels (the last dimension) per cycle."""
+
+    def folding(self):
+        return {"PE": self.get_nodeattr("PE")}
+
+    def folding_options(self):
+        return [{"PE": d} for d in divisors(self.get_nodeattr("in_shape")[-1])]
+
+
+def encode_bits(passed, out_bits):
+    """A boolean threshold result as bits (0/1) or bipolar (-1/+1) float32."""
+    return np.where(passed, 1.0, 0.0 if out_bits else -1.0).astype(np.float32)

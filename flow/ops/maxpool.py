@@ -1,15 +1,14 @@
 """Max-pool on an NHWC binary stream: the max of bits (or of -1/+1) is an OR over the window."""
 import numpy as np
 
-from flow.ops.hw import HWOp, divisors, memory_cost
+from flow.ops.hw import ChannelFoldedOp, memory_cost, window_dims
 
 
 def maxpool_nhwc(x, kernel, stride):
     """Golden model: ``[N, H, W, C] -> [N, OH, OW, C]``, floor mode, no padding."""
-    kh, kw = kernel
-    sh, sw = stride
+    (kh, kw), (sh, sw) = kernel, stride
     n, height, width, channels = x.shape
-    oh, ow = (height - kh) // sh + 1, (width - kw) // sw + 1
+    oh, ow = window_dims(height, width, kernel, stride)
     out = np.full((n, oh, ow, channels), -np.inf, dtype=x.dtype)
     for i in range(kh):
         for j in range(kw):
@@ -17,7 +16,7 @@ def maxpool_nhwc(x, kernel, stride):
     return out
 
 
-class BinaryMaxPool(HWOp):
+class BinaryMaxPool(ChannelFoldedOp):
     """Window max over an NHWC stream of binary values."""
 
     def get_nodeattr_types(self):
@@ -34,12 +33,8 @@ class BinaryMaxPool(HWOp):
         }
 
     def output_shape(self, model):
-        if self.get_nodeattr("out_shape"):
-            return [1] + list(self.get_nodeattr("out_shape"))
         n, height, width, channels = model.get_tensor_shape(self.onnx_node.input[0])
-        kh, kw = self.get_nodeattr("kernel")
-        sh, sw = self.get_nodeattr("stride")
-        return [n, (height - kh) // sh + 1, (width - kw) // sw + 1, channels]
+        return [n, *window_dims(height, width, self.get_nodeattr("kernel"), self.get_nodeattr("stride")), channels]
 
     def execute_node(self, context, graph):
         node = self.onnx_node
@@ -47,12 +42,6 @@ class BinaryMaxPool(HWOp):
                                                self.get_nodeattr("stride")).astype(np.float32)
 
     # ---- folding and estimates
-
-    def folding(self):
-        return {"PE": self.get_nodeattr("PE")}
-
-    def folding_options(self):
-        return [{"PE": d} for d in divisors(self.get_nodeattr("in_shape")[2])]
 
     def expected_cycles(self):
         height, width, channels = self.get_nodeattr("in_shape")

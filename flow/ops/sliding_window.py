@@ -9,17 +9,16 @@ import numpy as np
 
 import math
 
-from flow.ops.hw import HWOp, divisors, memory_cost
+from flow.ops.hw import HWOp, divisors, memory_cost, window_dims
 
 
 def sliding_window(x, kernel, stride, pads, pad_value):
     """Golden model: ``[N, H, W, C] -> [N, OH, OW, kh*kw*C]``."""
-    kh, kw = kernel
-    sh, sw = stride
+    (kh, kw), (sh, sw) = kernel, stride
     top, left, bottom, right = pads
     x = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=pad_value)
     n, height, width, channels = x.shape
-    oh, ow = (height - kh) // sh + 1, (width - kw) // sw + 1
+    oh, ow = window_dims(height, width, kernel, stride)
     out = np.empty((n, oh, ow, kh, kw, channels), dtype=x.dtype)
     for i in range(kh):
         for j in range(kw):
@@ -50,13 +49,10 @@ class SlidingWindow(HWOp):
         }
 
     def output_shape(self, model):
-        if self.get_nodeattr("out_shape"):
-            return [1] + list(self.get_nodeattr("out_shape"))
         n, height, width, channels = model.get_tensor_shape(self.onnx_node.input[0])
         kh, kw = self.get_nodeattr("kernel")
-        sh, sw = self.get_nodeattr("stride")
-        top, left, bottom, right = self.get_nodeattr("pads")
-        return [n, (height + top + bottom - kh) // sh + 1, (width + left + right - kw) // sw + 1, kh * kw * channels]
+        dims = window_dims(height, width, (kh, kw), self.get_nodeattr("stride"), self.get_nodeattr("pads"))
+        return [n, *dims, kh * kw * channels]
 
     def execute_node(self, context, graph):
         node = self.onnx_node

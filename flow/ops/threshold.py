@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from flow.ops.hw import HWOp, divisors, memory_cost
+from flow.ops.hw import ChannelFoldedOp, encode_bits, memory_cost
 
 
 def phase_index(height, width, period):
@@ -35,7 +35,7 @@ def threshold(acc, thr, period, layout="NCHW"):
     return acc >= per_pixel_thresholds(thr, height, width, period, layout)[None]
 
 
-class PixelThreshold(HWOp):
+class PixelThreshold(ChannelFoldedOp):
     """Thresholds an integer accumulator per channel and per pixel phase."""
 
     def get_nodeattr_types(self):
@@ -62,16 +62,9 @@ class PixelThreshold(HWOp):
         node = self.onnx_node
         passed = threshold(context[node.input[0]], context[node.input[1]],
                            self.get_nodeattr("period"), self.get_nodeattr("data_layout"))
-        low = 0.0 if self.get_nodeattr("out_bits") else -1.0
-        context[node.output[0]] = np.where(passed, 1.0, low).astype(np.float32)
+        context[node.output[0]] = encode_bits(passed, self.get_nodeattr("out_bits"))
 
     # ---- folding and estimates
-
-    def folding(self):
-        return {"PE": self.get_nodeattr("PE")}
-
-    def folding_options(self):
-        return [{"PE": d} for d in divisors(self.get_nodeattr("in_shape")[-1])]
 
     def expected_cycles(self):
         shape = self.get_nodeattr("in_shape")

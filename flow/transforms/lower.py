@@ -4,7 +4,6 @@ Each rewrite wraps its new NHWC nodes in transposes; the layout rewrites then
 move the transposes through thresholds and cancel them in pairs, so the only
 transpose left is the one at the input (done by the host).
 """
-import numpy as np
 from onnx import helper
 from qonnx.transformation.base import Transformation
 from qonnx.util.basic import get_by_name

@@ -2,7 +2,6 @@
 import json
 
 import pytest
-from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 
 from flow.build import BuildConfig, run_build

@@ -5,7 +5,7 @@ import pytest
 
 from flow.cli import main
 from models.checkpoint import save_run
-from models.export import check_export, export_model, run_qonnx
+from models.export import check_export, export_model
 from models.zoo import MODEL_NAMES
 from tests.helpers import random_inputs, random_model
 

@@ -1,0 +1,34 @@
+"""One-node qonnx graphs of signflow ops, for the op tests."""
+import numpy as np
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.core.onnx_exec import execute_onnx
+from qonnx.util.basic import qonnx_make_model
+
+
+def one_node_model(op_type, inputs, out_shape, consts=(), **attrs):
+    """A graph of one ``flow.ops`` node: ``inputs`` (name -> array) fed at run time, ``consts`` as initializers."""
+    consts = dict(consts)
+    node = helper.make_node(op_type, list(inputs) + list(consts), ["y"], domain="flow.ops", **attrs)
+    graph = helper.make_graph(
+        [node], "one_node",
+        [helper.make_tensor_value_info(name, TensorProto.FLOAT, value.shape) for name, value in inputs.items()],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, list(out_shape))],
+        [numpy_helper.from_array(np.asarray(value, np.float32), name) for name, value in consts.items()])
+    return ModelWrapper(qonnx_make_model(graph))
+
+
+def run_model(model, inputs):
+    """Execute ``model`` through qonnx; returns its output ``y``."""
+    return execute_onnx(model, {name: np.asarray(v, np.float32) for name, v in inputs.items()})["y"]
+
+
+@pytest.fixture
+def one_node():
+    return one_node_model
+
+
+@pytest.fixture
+def run():
+    return run_model
