@@ -9,7 +9,7 @@ def maxpool_nhwc(x, kernel, stride):
     (kh, kw), (sh, sw) = kernel, stride
     n, height, width, channels = x.shape
     oh, ow = window_dims(height, width, kernel, stride)
-    out = np.full((n, oh, ow, channels), -np.inf, dtype=x.dtype)
+    out = x[:, 0:sh * oh:sh, 0:sw * ow:sw, :]
     for i in range(kh):
         for j in range(kw):
             out = np.maximum(out, x[:, i:i + sh * oh:sh, j:j + sw * ow:sw, :])

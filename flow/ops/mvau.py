@@ -38,7 +38,7 @@ def mvau_output(dot, thresholds, p, mw):
 
 
 def mvau(x, weights, thresholds, p):
-    """Golden model. ``x`` ``[N, ..., MW]``, ``weights`` bits ``[MW, MH]``, ``thresholds`` ``[MH, P]`` or None."""
+    """Golden model. ``x`` ``[N, MW]`` or ``[N, OH, OW, MW]``, ``weights`` bits ``[MW, MH]``, ``thresholds`` ``[MH, P]``."""
     return mvau_output(mvau_dot(x, weights, p["input_mode"]), thresholds, p, weights.shape[0])
 
 

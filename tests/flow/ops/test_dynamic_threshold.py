@@ -28,7 +28,7 @@ def naive_codes(sums, w1, w2, p):
     return [v - p["u_min"] for v in u]
 
 
-PARAMS = dict(stat_shift=-3, q_min=-8, q_max=7, r_shift=-2, r_min=0, r_max=15, u_shift=-2, u_min=-3, u_max=3)
+PARAMS = dict(stat_shift=-3, q_min=-8, q_max=7, r_shift=-2, r_min=0, r_max=11, u_shift=-2, u_min=-3, u_max=3)
 
 
 @pytest.mark.parametrize("shift", range(-5, 4))

@@ -78,7 +78,6 @@ def extreme_thresholds(rng, mh, phases, low, high):
     pytest.param((2, 7, 5, 27), (1, 1), id="nhwc"),
     pytest.param((2, 7, 5, 27), (2, 2), id="nhwc-period2x2"),
     pytest.param((2, 5, 6, 8), (3, 2), id="nhwc-period3x2"),
-    pytest.param((3, 4, 27), (1, 1), id="npc"),  # [N, P, MW]: pixels without height and width
 ])
 @pytest.mark.parametrize("input_mode", ["binary", "int"])
 def test_threshold_output(x_shape, period, input_mode):
