@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flow.build import BuildConfig, run_build  # noqa: E402
+from flow.build import FRONT_END, BuildConfig, run_build  # noqa: E402
 from flow.cli import quiet_libraries  # noqa: E402
 from models.errors import UserError  # noqa: E402
 from models.export import export_model  # noqa: E402
@@ -26,7 +26,7 @@ def build(onnx_path, out, **cfg):
     """``(estimate, seconds)``, or ``(error message, seconds)`` when the build refuses the target."""
     start = time.perf_counter()
     try:
-        run_build(onnx_path, BuildConfig(output_dir=str(out), quiet=True, **cfg))
+        run_build(onnx_path, BuildConfig(output_dir=str(out), quiet=True, steps=FRONT_END, **cfg))
     except UserError as err:
         return str(err), time.perf_counter() - start
     seconds = time.perf_counter() - start

@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from flow.build import BuildConfig, run_build  # noqa: E402
+from flow.build import FRONT_END, BuildConfig, run_build  # noqa: E402
 from flow.cli import quiet_libraries  # noqa: E402
 from flow.fastrun import FastGraph  # noqa: E402
 from flow.ops.mvau import mvau_dot  # noqa: E402
@@ -62,7 +62,8 @@ def main():
     x = random_inputs(model.in_shape, args.images, seed=1)
     with tempfile.TemporaryDirectory() as tmp:
         export_model(model, model.in_shape, Path(tmp) / "cnv.onnx")
-        run_build(Path(tmp) / "cnv.onnx", BuildConfig(output_dir=f"{tmp}/b", quiet=True, verify=False, board="zcu104"))
+        run_build(Path(tmp) / "cnv.onnx", BuildConfig(output_dir=f"{tmp}/b", quiet=True, verify=False, board="zcu104",
+                                                                steps=FRONT_END))
         graph = built_graph(f"{tmp}/b")
         tidy = built_graph(f"{tmp}/b").__class__(f"{tmp}/b/intermediate/00_tidy.onnx")
         start = time.perf_counter()

@@ -59,6 +59,14 @@ class BuildConfig:
     input_high: float = 1.0
     #: tables printed while building
     quiet: bool = False
+    #: frames streamed through the RTL simulation (rtlsim step)
+    rtlsim_frames: int = 8
+    #: probability that the simulated input stream idles in a cycle (0..1)
+    rtlsim_stall: float = 0.0
+    #: probability that the simulated output sink refuses a beat in a cycle (0..1)
+    rtlsim_backpressure: float = 0.0
+    #: FIFO depth between layers in the generated RTL (beats; a power of two)
+    fifo_depth: int = 32
 
     @classmethod
     def from_file(cls, path):
@@ -172,8 +180,29 @@ def step_estimate(model, cfg):
     return model
 
 
-STEPS = [step_tidy, step_streamline, step_lower, step_to_hw, step_fold, step_estimate]
+def step_rtl_codegen(model, cfg):
+    """SystemVerilog: the layers' cores with their memory files, FIFOs, width converters and a top (rtl/)."""
+    from flow.codegen.rtl import generate
+
+    generate(model, cfg.output_dir, fifo_depth=cfg.fifo_depth)
+    return model
+
+
+def step_rtlsim(model, cfg):
+    """Verilator: stream frames through the RTL, compare bit-exactly, measure cycles per frame and latency."""
+    from flow.rtlsim import simulate
+
+    x = _random_inputs(model, cfg, cfg.rtlsim_frames)
+    figures = simulate(model, inside(cfg.output_dir, "rtl"), x, inside(cfg.output_dir, "sim"),
+                       cfg.rtlsim_stall, cfg.rtlsim_backpressure, cfg.seed)
+    set_figures(model, rtlsim=figures)
+    return model
+
+
+STEPS = [step_tidy, step_streamline, step_lower, step_to_hw, step_fold, step_estimate, step_rtl_codegen, step_rtlsim]
 STEP_NAMES = [s.__name__[len("step_"):] for s in STEPS]
+#: the compiler front end: everything before code generation (no simulator needed)
+FRONT_END = STEP_NAMES[:STEP_NAMES.index("estimate") + 1]
 
 
 # ---------------------------------------------------------------- driver
@@ -189,6 +218,13 @@ def set_figures(model, **figures):
 def take_figures(model):
     text = model.get_metadata_prop(FIGURES_KEY)
     return json.loads(text) if text else {}
+
+
+def clear_figures(model):
+    props = model.model.metadata_props
+    for index in reversed(range(len(props))):
+        if props[index].key == FIGURES_KEY:
+            del props[index]
 
 
 def write_json(path, doc):
@@ -296,7 +332,8 @@ def run_build(model_path, cfg):
                 raise
             with atomic_path(intermediate_path(out, name)) as tmp:
                 model.save(str(tmp))
-            report.step(name, time.perf_counter() - start, "done", **(take_figures(model) if name == "estimate" else {}))
+            report.step(name, time.perf_counter() - start, "done", **take_figures(model))
+            clear_figures(model)
             progress.done(name)
     report.doc["status"] = "complete"
     report.doc.pop("error", None)
@@ -304,8 +341,8 @@ def run_build(model_path, cfg):
     return model
 
 
-def _random_inputs(model, cfg):
-    shape = [cfg.verify_samples] + list(model.get_tensor_shape(model.graph.input[0].name))[1:]
+def _random_inputs(model, cfg, count=None):
+    shape = [count or cfg.verify_samples] + list(model.get_tensor_shape(model.graph.input[0].name))[1:]
     rng = np.random.default_rng(cfg.seed)
     return rng.uniform(cfg.input_low, cfg.input_high, shape).astype(np.float32)
 

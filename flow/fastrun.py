@@ -23,8 +23,10 @@ CHUNK = 256
 class FastGraph:
     """A graph prepared for batch execution: ``FastGraph(model)(x) -> y``."""
 
-    def __init__(self, model):
+    def __init__(self, model, fuse=True):
+        """``fuse``: run each sliding window + MVAU as one convolution (the window's own tensor is then skipped)."""
         self.model = model if isinstance(model, ModelWrapper) else ModelWrapper(model)
+        self.fuse = fuse
         self.consts = {i.name: onnx.numpy_helper.to_array(i) for i in self.model.graph.initializer}
         self.fused = set()  # sliding windows computed inside their MVAU's convolution
         self.steps = [self._prepare(node) for node in self.model.graph.node]
@@ -33,7 +35,7 @@ class FastGraph:
         self.in_shape = list(self.model.get_tensor_shape(self.input))[1:]
 
     def _prepare(self, node):
-        if node.op_type == "SlidingWindow" and self._window_feeds_mvau(node):
+        if self.fuse and node.op_type == "SlidingWindow" and self._window_feeds_mvau(node):
             self.fused.add(node.output[0])
             return lambda ctx: None
         if node.op_type == "MVAU" and node.input[0] in self.fused:
@@ -119,6 +121,14 @@ class FastGraph:
         info = self.model.get_tensor_valueinfo(name)
         elem = info.type.tensor_type.elem_type if info is not None else 0
         return elem or onnx.TensorProto.FLOAT
+
+    def run_context(self, x):
+        """Every tensor of the graph on the batch ``x`` (one chunk), by name."""
+        ctx = dict(self.consts)
+        ctx[self.input] = np.ascontiguousarray(x, dtype=np.float32)
+        for step in self.steps:
+            step(ctx)
+        return ctx
 
     def __call__(self, x):
         x = np.ascontiguousarray(x, dtype=np.float32)

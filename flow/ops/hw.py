@@ -5,6 +5,7 @@ pipeline registers, and maps each memory to LUTRAM or BRAM18 by size, in the
 form of FINN-R's model (Blott et al., TRETS 2018).
 """
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -28,6 +29,23 @@ def memory_cost(depth, width):
         count = math.ceil(depth / bram_depth) * math.ceil(width / bram_width)
         best = count if best is None else min(best, count)
     return 0, best
+
+
+@dataclass(frozen=True)
+class Stream:
+    """One side of an op's AXI-Stream: ``lanes`` elements of ``bits`` per beat, ``beats`` per frame."""
+    lanes: int
+    bits: int
+    beats: int
+
+    @property
+    def width(self):
+        return self.lanes * self.bits
+
+
+def signed_width(low, high):
+    """Bits of a two's complement integer holding every value in ``[low, high]``."""
+    return max(int(low).bit_length(), int(high).bit_length()) + 1
 
 
 def divisors(n):
@@ -69,6 +87,19 @@ class HWOp(SignflowOp):
 
     def resources(self):
         """Analytic estimate: ``{"luts": .., "ffs": .., "brams18": ..}``."""
+        raise NotImplementedError
+
+    def in_stream(self):
+        """The input stream (lanes, element bits, beats per frame)."""
+        raise NotImplementedError
+
+    def out_stream(self):
+        """The output stream (lanes, element bits, beats per frame)."""
+        raise NotImplementedError
+
+    def rtl(self, model):
+        """``(module, parameters, memories)`` of this op's RTL core; memories map a file parameter to
+        ``(words, width)`` for ``$readmemh``."""
         raise NotImplementedError
 
     def pixels(self):

@@ -1,7 +1,7 @@
 """Max-pool on an NHWC binary stream: the max of bits (or of -1/+1) is an OR over the window."""
 import numpy as np
 
-from flow.ops.hw import ChannelFoldedOp, memory_cost, window_dims
+from flow.ops.hw import ChannelFoldedOp, Stream, memory_cost, window_dims
 
 
 def maxpool_nhwc(x, kernel, stride):
@@ -54,3 +54,19 @@ class BinaryMaxPool(ChannelFoldedOp):
         # one row of partial ORs (W/kw pooled pixels x C bits)
         luts, brams = memory_cost((width // kw) * channels // pe, pe)
         return {"luts": luts + 40 + pe * 2, "ffs": 30 + 2 * pe, "brams18": brams}
+
+    # ---- RTL
+
+    def in_stream(self):
+        height, width, channels = self.get_nodeattr("in_shape")
+        return Stream(self.get_nodeattr("PE"), 1, height * width * channels // self.get_nodeattr("PE"))
+
+    def out_stream(self):
+        oh, ow, channels = self.get_nodeattr("out_shape")
+        return Stream(self.get_nodeattr("PE"), 1, oh * ow * channels // self.get_nodeattr("PE"))
+
+    def rtl(self, model):
+        height, width, channels = self.get_nodeattr("in_shape")
+        (kh, kw), (sh, sw) = self.get_nodeattr("kernel"), self.get_nodeattr("stride")
+        return "binary_maxpool", dict(IFM_H=height, IFM_W=width, C=channels, KH=kh, KW=kw, STRIDE_H=sh,
+                                      STRIDE_W=sw, PE=self.get_nodeattr("PE")), {}

@@ -12,7 +12,8 @@ import math
 
 import numpy as np
 
-from flow.ops.hw import HWOp, divisors, memory_cost
+from flow.ops.hw import HWOp, Stream, divisors, memory_cost, signed_width
+from flow.packing import mvau_threshold_words, mvau_weight_words
 from flow.ops.threshold import threshold
 
 
@@ -123,3 +124,38 @@ class MVAU(HWOp):
             luts, brams = luts + t_luts, brams + t_brams
             ffs += pe + (8 if phases > 1 else 0)  # output bits, phase counter
         return {"luts": luts, "ffs": ffs, "brams18": brams}
+
+    # ---- RTL
+
+    def acc_width(self):
+        """Signed width of the accumulator stream and the threshold table (thresholds reach max + 1)."""
+        mw = self.get_nodeattr("MW")
+        peak = mw if self.get_nodeattr("input_mode") == "binary" else mw * 2 ** (self.get_nodeattr("in_bits") - 1)
+        return signed_width(-peak, peak + 1)
+
+    def in_stream(self):
+        simd = self.get_nodeattr("SIMD")
+        return Stream(simd, self.get_nodeattr("in_bits"), self.pixels() * self.get_nodeattr("MW") // simd)
+
+    def out_stream(self):
+        pe = self.get_nodeattr("PE")
+        bits = 1 if self.get_nodeattr("output_mode") == "threshold" else self.acc_width()
+        return Stream(pe, bits, self.pixels() * self.get_nodeattr("MH") // pe)
+
+    def rtl(self, model):
+        node = self.onnx_node
+        pe, simd = self.get_nodeattr("PE"), self.get_nodeattr("SIMD")
+        out_h, out_w = (self.get_nodeattr("out_shape")[:2] if len(self.get_nodeattr("out_shape")) == 3 else (1, 1))
+        kh, kw = self.get_nodeattr("period")
+        params = dict(MW=self.get_nodeattr("MW"), MH=self.get_nodeattr("MH"), PE=pe, SIMD=simd,
+                      INPUT_MODE=int(self.get_nodeattr("input_mode") == "int"), IN_BITS=self.get_nodeattr("in_bits"),
+                      OUTPUT_MODE=int(self.get_nodeattr("output_mode") == "acc"), ACC_BITS=self.acc_width(),
+                      OUT_H=out_h, OUT_W=out_w, PERIOD_H=kh, PERIOD_W=kw)
+        weights = model.get_initializer(node.input[1]).astype(np.int64)
+        memories = {"WEIGHTS_FILE": (mvau_weight_words(weights, pe, simd), pe * simd)}
+        if self.get_nodeattr("output_mode") == "threshold":
+            thresholds = model.get_initializer(node.input[2]).astype(np.int64)
+            memories["THRESHOLDS_FILE"] = (mvau_threshold_words(thresholds, pe, self.acc_width()), pe * self.acc_width())
+        else:
+            memories["THRESHOLDS_FILE"] = None  # unused in accumulator mode
+        return "mvau", params, memories

@@ -9,7 +9,7 @@ import numpy as np
 
 import math
 
-from flow.ops.hw import HWOp, divisors, memory_cost, window_dims
+from flow.ops.hw import HWOp, Stream, divisors, memory_cost, window_dims
 
 
 def sliding_window(x, kernel, stride, pads, pad_value):
@@ -91,3 +91,26 @@ class SlidingWindow(HWOp):
         if self.parallel_window():  # the window lives in registers; rows come from the buffer
             ffs += kh * kw * channels * bits
         return {"luts": luts, "ffs": ffs, "brams18": brams}
+
+    # ---- RTL
+
+    def in_stream(self):
+        height, width, channels = self.get_nodeattr("in_shape")
+        lanes = channels if self.parallel_window() else self.get_nodeattr("SIMD")
+        return Stream(lanes, self.get_nodeattr("bits"), height * width * channels // lanes)
+
+    def out_stream(self):
+        oh, ow, window = self.get_nodeattr("out_shape")
+        simd = self.get_nodeattr("SIMD")
+        return Stream(simd, self.get_nodeattr("bits"), oh * ow * window // simd)
+
+    def rtl(self, model):
+        height, width, channels = self.get_nodeattr("in_shape")
+        (kh, kw), (sh, sw) = self.get_nodeattr("kernel"), self.get_nodeattr("stride")
+        top, left, bottom, right = self.get_nodeattr("pads")
+        bits = self.get_nodeattr("bits")
+        pad = int(self.get_nodeattr("pad_value")) & ((1 << bits) - 1)  # two's complement bit pattern
+        return "sliding_window", dict(IFM_H=height, IFM_W=width, C=channels, KH=kh, KW=kw, STRIDE_H=sh,
+                                      STRIDE_W=sw, PAD_TOP=top, PAD_LEFT=left, PAD_BOTTOM=bottom,
+                                      PAD_RIGHT=right, BITS=bits, SIMD=self.get_nodeattr("SIMD"),
+                                      PAD_VALUE=pad), {}

@@ -9,7 +9,8 @@ import math
 
 import numpy as np
 
-from flow.ops.hw import ChannelFoldedOp, encode_bits, memory_cost
+from flow.ops.hw import ChannelFoldedOp, Stream, encode_bits, memory_cost
+from flow.packing import mvau_threshold_words
 
 
 def phase_index(height, width, period):
@@ -76,3 +77,27 @@ class PixelThreshold(ChannelFoldedOp):
         luts, brams = memory_cost(channels // pe * kh * kw, pe * acc)
         luts += 40 + pe * acc + (pe * math.ceil(math.log2(kh * kw)) * acc // 2 if kh * kw > 1 else 0)
         return {"luts": luts, "ffs": 30 + pe * (acc + 1), "brams18": brams}
+
+    # ---- RTL
+
+    def _pixels(self):
+        shape = self.get_nodeattr("in_shape")
+        return (shape[0], shape[1]) if len(shape) == 3 else (1, 1)
+
+    def in_stream(self):
+        h, w = self._pixels()
+        channels, pe = self.get_nodeattr("in_shape")[-1], self.get_nodeattr("PE")
+        return Stream(pe, self.get_nodeattr("acc_bits"), h * w * channels // pe)
+
+    def out_stream(self):
+        stream = self.in_stream()
+        return Stream(stream.lanes, 1, stream.beats)
+
+    def rtl(self, model):
+        h, w = self._pixels()
+        kh, kw = self.get_nodeattr("period")
+        pe, acc = self.get_nodeattr("PE"), self.get_nodeattr("acc_bits")
+        thresholds = model.get_initializer(self.onnx_node.input[1]).astype(np.int64)
+        return "pixel_threshold", dict(H=h, W=w, C=self.get_nodeattr("in_shape")[-1], PE=pe, ACC_BITS=acc,
+                                       PERIOD_H=kh, PERIOD_W=kw), \
+            {"THRESHOLDS_FILE": (mvau_threshold_words(thresholds, pe, acc), pe * acc)}

@@ -110,8 +110,8 @@ class AnnotateHW(Transformation):
                 op.set_nodeattr("bits", bits)
             if node.op_type in ("PixelThreshold", "DynamicThreshold"):
                 producer = model.find_producer(node.input[0])
-                if producer is not None and producer.op_type == "MVAU":
-                    op.set_nodeattr("acc_bits", getCustomOp(producer).acc_bits() + 1)
+                if producer is not None and producer.op_type == "MVAU":  # same element width on the stream
+                    op.set_nodeattr("acc_bits", getCustomOp(producer).acc_width())
             if node.op_type == "DynamicThreshold":
                 op.set_nodeattr("hidden", int(const(model, node.input[1]).shape[1]))
         return model, False

@@ -7,7 +7,7 @@ import pytest
 import torch
 from qonnx.core.modelwrapper import ModelWrapper
 
-from flow.build import STEP_NAMES, BuildConfig, run_build
+from flow.build import FRONT_END, BuildConfig, run_build
 from flow.verify import run_graph
 from models.export import export_model
 from tests.helpers import random_inputs, random_model
@@ -20,11 +20,11 @@ def build_and_compare(model, tmp_path, samples=2, **cfg):
     onnx_path = tmp_path / "model.onnx"
     export_model(model, model.in_shape, onnx_path)
     out = tmp_path / "build"
-    run_build(onnx_path, BuildConfig(output_dir=str(out), quiet=True, verify=False, **cfg))
+    run_build(onnx_path, BuildConfig(output_dir=str(out), quiet=True, verify=False, steps=FRONT_END, **cfg))
     x = random_inputs(model.in_shape, samples, seed=7)
     with torch.no_grad():
         expected = model(torch.from_numpy(x)).numpy()
-    for index, name in enumerate(STEP_NAMES):
+    for index, name in enumerate(FRONT_END):
         graph = ModelWrapper(str(out / "intermediate" / f"{index:02d}_{name}.onnx"))
         got = run_graph(graph, x)
         assert np.array_equal(got, expected), f"step {name} differs from PyTorch"
@@ -65,11 +65,11 @@ def test_brevitas_bnn_pynq_examples(name, shape, tmp_path):
         warnings.simplefilter("ignore")
         export_qonnx(model, torch.zeros(shape), str(onnx_path), dynamo=False)
     out = tmp_path / "build"
-    run_build(onnx_path, BuildConfig(output_dir=str(out), quiet=True, verify=False, input_low=0.0))
+    run_build(onnx_path, BuildConfig(output_dir=str(out), quiet=True, verify=False, input_low=0.0, steps=FRONT_END))
     x = np.random.default_rng(0).uniform(0, 1, (2, *shape[1:])).astype(np.float32)
     with torch.no_grad():
         expected = model(torch.from_numpy(x)).numpy()
-    final = ModelWrapper(str(out / "intermediate" / f"{len(STEP_NAMES) - 1:02d}_{STEP_NAMES[-1]}.onnx"))
+    final = ModelWrapper(str(out / "intermediate" / f"{len(FRONT_END) - 1:02d}_{FRONT_END[-1]}.onnx"))
     np.testing.assert_array_equal(run_graph(final, x), expected)
     report = json.loads((out / "report.json").read_text())
     assert report["status"] == "complete" and report["estimate"]["bottleneck_cycles"] > 0

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from flow.build import STEP_NAMES, BuildConfig, run_build
+from flow.build import FRONT_END, BuildConfig, run_build
 from flow.cli import main
 from flow.transforms.thresholds import chain_period, spatial_period
 from models.errors import UserError
@@ -45,11 +45,12 @@ def test_unknown_board():
 
 
 def test_resume_from_step(onnx_path, tmp_path):
-    run_build(onnx_path, BuildConfig(output_dir=str(tmp_path), quiet=True, steps=STEP_NAMES[:3]))
+    run_build(onnx_path, BuildConfig(output_dir=str(tmp_path), quiet=True, steps=FRONT_END[:3]))
     assert not (tmp_path / "folding.json").exists()
-    run_build(onnx_path, BuildConfig(output_dir=str(tmp_path), quiet=True, from_step="to_hw", target_fps=20000))
+    run_build(onnx_path, BuildConfig(output_dir=str(tmp_path), quiet=True, from_step="to_hw", target_fps=20000,
+                                     steps=FRONT_END))
     report = json.loads((tmp_path / "report.json").read_text())
-    assert [s["name"] for s in report["steps"]] == STEP_NAMES
+    assert [s["name"] for s in report["steps"]] == FRONT_END
     assert report["status"] == "complete" and (tmp_path / "folding.json").is_file()
 
 
@@ -66,7 +67,8 @@ def test_unknown_step(onnx_path, tmp_path):
 @pytest.mark.parametrize("launcher", [["-m", "flow.build"], ["flow/build.py"]])
 def test_python_entry_points(onnx_path, tmp_path, launcher):
     out = tmp_path / "b"
-    done = subprocess.run([sys.executable, *launcher, str(onnx_path), "--out", str(out), "--quiet"],
+    done = subprocess.run([sys.executable, *launcher, str(onnx_path), "--out", str(out), "--quiet",
+                           "--steps", ",".join(FRONT_END)],
                           cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "bottleneck" in done.stdout and (out / "estimate.txt").is_file()

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from flow.build import BuildConfig, run_build
+from flow.build import FRONT_END, BuildConfig, run_build
 from flow.cli import main
 from flow.fastrun import FastGraph
 from flow.run import built_graph
@@ -17,7 +17,8 @@ def built(request, tmp_path_factory):
     model = random_model(name, act, seed=21, **({"in_shape": [1, 9, 11]} if name == "digits" else {}))
     out = tmp_path_factory.mktemp("b")
     export_model(model, model.in_shape, out / "m.onnx")
-    run_build(out / "m.onnx", BuildConfig(output_dir=str(out / "build"), quiet=True, verify=False, board="zcu104"))
+    run_build(out / "m.onnx", BuildConfig(output_dir=str(out / "build"), quiet=True, verify=False, board="zcu104",
+                                                           steps=FRONT_END))
     return model, out / "build"
 
 

@@ -4,7 +4,7 @@ import json
 import pytest
 from qonnx.custom_op.registry import getCustomOp
 
-from flow.build import BuildConfig, run_build
+from flow.build import FRONT_END, BuildConfig, run_build
 from flow.folding import hw_ops
 from models.errors import UserError
 from models.export import export_model
@@ -20,7 +20,7 @@ def cnv_onnx(tmp_path_factory):
 
 
 def build(path, out, **cfg):
-    return run_build(path, BuildConfig(output_dir=str(out), quiet=True, verify=False, **cfg))
+    return run_build(path, BuildConfig(output_dir=str(out), quiet=True, verify=False, steps=FRONT_END, **cfg))
 
 
 @pytest.mark.parametrize("fps", [1000, 10000])

@@ -1,0 +1,1 @@
+"""Code generation: rendering checked templates and stitching HW layers into designs."""

@@ -1,0 +1,211 @@
+// Language: SystemVerilog 2017
+`default_nettype none
+// binary_maxpool: max-pool of an NHWC stream of bits (the max of bits is an OR over the window).
+//
+// out[oh, ow, c] = OR_{i < KH, j < KW} in[oh*STRIDE_H + i, ow*STRIDE_W + j, c], floor mode, no padding:
+// OH = (IFM_H - KH) / STRIDE_H + 1, OW = (IFM_W - KW) / STRIDE_W + 1.
+//
+// Layout: an input beat holds PE bits, channels cf*PE .. cf*PE+PE-1 of one pixel (lane 0 at the LSB);
+// C/PE beats per pixel, pixels row-major. Output beats have the same layout over the OH x OW pooled
+// pixels. Input rows and columns past the last full window are consumed and discarded.
+//
+// Structure: one input beat per cycle, no frame buffer. A horizontal stage ORs each input beat into
+// the NC = ceil(KW/STRIDE_W) column windows it belongs to (NC x C bits of registers) and hands on a
+// finished horizontal OR when the beat closes a column window. A vertical stage ORs those into
+// NR = ceil(KH/STRIDE_H) rows of partial ORs (OW x C bits each; one row when KH <= STRIDE_H) and emits
+// a pooled beat when a row closes its window. Window membership comes from quotient/remainder
+// counters of the pixel position, without division. The output is registered;
+// s_axis_tready = !m_axis_tvalid || m_axis_tready. Frame period: IFM_H * IFM_W * C / PE cycles.
+module binary_maxpool #(
+    parameter int unsigned IFM_H = 4,     // input rows; >= KH
+    parameter int unsigned IFM_W = 4,     // input columns; >= KW
+    parameter int unsigned C = 8,         // channels; a multiple of PE
+    parameter int unsigned KH = 2,        // window rows; >= 1
+    parameter int unsigned KW = 2,        // window columns; >= 1
+    parameter int unsigned STRIDE_H = 2,  // row stride; >= 1
+    parameter int unsigned STRIDE_W = 2,  // column stride; >= 1
+    parameter int unsigned PE = 8         // channels per beat; divides C
+) (
+    input  wire logic          ap_clk,
+    input  wire logic          ap_rst_n,
+    // input stream: PE bits of one pixel
+    input  wire logic [PE-1:0] s_axis_tdata,
+    input  wire logic          s_axis_tvalid,
+    output logic               s_axis_tready,
+    // output stream: PE bits of one pooled pixel
+    output logic      [PE-1:0] m_axis_tdata,
+    output logic               m_axis_tvalid,
+    input  wire logic          m_axis_tready
+);
+  // width of a counter that holds 0 .. n-1 (at least one bit)
+  function automatic int unsigned idx_bits(int unsigned n);
+    return n > 1 ? $clog2(n) : 1;
+  endfunction
+
+  localparam int unsigned CF = C / PE;                        // beats per pixel
+  localparam int unsigned OH = (IFM_H - KH) / STRIDE_H + 1;   // pooled rows
+  localparam int unsigned OW = (IFM_W - KW) / STRIDE_W + 1;   // pooled columns
+  localparam int unsigned NC = (KW - 1) / STRIDE_W + 1;       // column windows an input column is in, at most
+  localparam int unsigned NR = (KH - 1) / STRIDE_H + 1;       // row windows an input row is in, at most
+  localparam int unsigned QW_LAST = (IFM_W - 1) / STRIDE_W;   // column quotient of the last column
+  localparam int unsigned RW_LAST = (IFM_W - 1) % STRIDE_W;   // column remainder of the last column
+  localparam int unsigned QH_LAST = (IFM_H - 1) / STRIDE_H;
+  localparam int unsigned RH_LAST = (IFM_H - 1) % STRIDE_H;
+  localparam int unsigned ROW_WORDS = OW * CF;                 // words of one row of partial ORs
+  localparam int unsigned CFB = idx_bits(CF);
+  localparam int unsigned RWB = idx_bits(STRIDE_W);
+  localparam int unsigned QWB = idx_bits(QW_LAST + 1);
+  localparam int unsigned NCB = idx_bits(NC);
+  localparam int unsigned RHB = idx_bits(STRIDE_H);
+  localparam int unsigned QHB = idx_bits(QH_LAST + 1);
+  localparam int unsigned NRB = idx_bits(NR);
+  localparam int unsigned AB = idx_bits(ROW_WORDS);
+
+  initial begin
+    if (PE < 1 || C < 1 || C % PE != 0) $error("C must be a positive multiple of PE >= 1 (instance %m)");
+    if (KH < 1 || KW < 1) $error("KH and KW must be >= 1 (instance %m)");
+    if (STRIDE_H < 1 || STRIDE_W < 1) $error("STRIDE_H and STRIDE_W must be >= 1 (instance %m)");
+    if (IFM_H < KH || IFM_W < KW) $error("the input must hold one window: IFM_H >= KH, IFM_W >= KW (instance %m)");
+  end
+
+  // ---- position of the current input beat: channel fold, column w = qw*STRIDE_W + rw, row h = qh*STRIDE_H + rh
+  logic [CFB-1:0] cf_reg;
+  logic [RWB-1:0] rw_reg;
+  logic [QWB-1:0] qw_reg;
+  logic [NCB-1:0] qwm_reg;  // qw mod NC: the column-window slot of window qw
+  logic [RHB-1:0] rh_reg;
+  logic [QHB-1:0] qh_reg;
+  logic [NRB-1:0] qhm_reg;  // qh mod NR: the row slot of window row qh
+  logic [AB-1:0] haddr_reg;  // ow*CF + cf of the next horizontal result (they come in that order)
+
+  wire logic accept = s_axis_tvalid && s_axis_tready;
+  wire logic last_cf = 32'(cf_reg) == CF - 1;
+  wire logic last_col = 32'(qw_reg) == QW_LAST && 32'(rw_reg) == RW_LAST;
+  wire logic last_row = 32'(qh_reg) == QH_LAST && 32'(rh_reg) == RH_LAST;
+
+  // ---- horizontal stage: slot j holds the partial OR of column window ow = qw - k, k = (qw - j) mod NC
+  logic [PE-1:0] hacc_reg[NC][CF];
+  logic [NC-1:0] h_write;        // slot j's window contains this column
+  logic [PE-1:0] h_new[NC];      // slot j's partial OR including this beat
+  logic [PE-1:0] h_result;       // the finished horizontal OR of a window closed by this beat
+  logic          h_done;         // this beat closes a column window
+
+  always_comb begin
+    h_result = '0;
+    h_done = 1'b0;
+    for (int unsigned j = 0; j < NC; j++) begin
+      int unsigned k;
+      logic first;
+      k = 32'(qwm_reg) + NC - j;  // (qw - j) mod NC
+      if (k >= NC) k -= NC;
+      // window qw - k exists and reaches this column
+      h_write[j] = k <= 32'(qw_reg) && 32'(qw_reg) - k < OW && 32'(rw_reg) + k * STRIDE_W < KW;
+      first = k == 0 && rw_reg == '0;
+      h_new[j] = first ? s_axis_tdata : hacc_reg[j][cf_reg] | s_axis_tdata;
+      if (h_write[j] && 32'(rw_reg) + k * STRIDE_W == KW - 1) begin
+        h_result = h_new[j];
+        h_done = 1'b1;
+      end
+    end
+  end
+
+  always_ff @(posedge ap_clk) begin
+    for (int unsigned j = 0; j < NC; j++) begin
+      if (accept && h_write[j]) hacc_reg[j][cf_reg] <= h_new[j];
+    end
+  end
+
+  // ---- vertical stage: row slot s holds the partial ORs of window row oh = qh - k, k = (qh - s) mod NR
+  logic [NR-1:0] v_emit;  // slot s closes its window row with this result
+  logic [PE-1:0] v_out[NR];
+
+  for (genvar s = 0; s < NR; s++) begin : g_row
+    logic [PE-1:0] row_mem[ROW_WORDS];
+    int unsigned k;
+    logic in_window, first, last;
+    logic [PE-1:0] v_new;
+
+    always_comb begin
+      k = 32'(qhm_reg) + NR - s;  // (qh - s) mod NR
+      if (k >= NR) k -= NR;
+      in_window = k <= 32'(qh_reg) && 32'(qh_reg) - k < OH && 32'(rh_reg) + k * STRIDE_H < KH;
+      first = k == 0 && rh_reg == '0;
+      last = 32'(rh_reg) + k * STRIDE_H == KH - 1;
+      v_new = first ? h_result : row_mem[haddr_reg] | h_result;
+    end
+
+    assign v_emit[s] = h_done && in_window && last;
+    assign v_out[s] = v_emit[s] ? v_new : '0;
+
+    always_ff @(posedge ap_clk) begin
+      if (accept && h_done && in_window && !last) row_mem[haddr_reg] <= v_new;
+    end
+  end
+
+  logic [PE-1:0] pooled;
+  always_comb begin
+    pooled = '0;
+    for (int unsigned s = 0; s < NR; s++) pooled |= v_out[s];
+  end
+
+  // ---- counters
+  always_ff @(posedge ap_clk) begin
+    if (!ap_rst_n) begin
+      cf_reg <= '0;
+      rw_reg <= '0;
+      qw_reg <= '0;
+      qwm_reg <= '0;
+      rh_reg <= '0;
+      qh_reg <= '0;
+      qhm_reg <= '0;
+      haddr_reg <= '0;
+    end else if (accept) begin
+      if (h_done) haddr_reg <= 32'(haddr_reg) == ROW_WORDS - 1 ? '0 : haddr_reg + 1'b1;
+      if (!last_cf) begin
+        cf_reg <= cf_reg + 1'b1;
+      end else begin
+        cf_reg <= '0;
+        if (last_col) begin
+          rw_reg <= '0;
+          qw_reg <= '0;
+          qwm_reg <= '0;
+          if (last_row) begin
+            rh_reg <= '0;
+            qh_reg <= '0;
+            qhm_reg <= '0;
+          end else if (32'(rh_reg) == STRIDE_H - 1) begin
+            rh_reg <= '0;
+            qh_reg <= qh_reg + 1'b1;
+            qhm_reg <= 32'(qhm_reg) == NR - 1 ? '0 : qhm_reg + 1'b1;
+          end else begin
+            rh_reg <= rh_reg + 1'b1;
+          end
+        end else if (32'(rw_reg) == STRIDE_W - 1) begin
+          rw_reg <= '0;
+          qw_reg <= qw_reg + 1'b1;
+          qwm_reg <= 32'(qwm_reg) == NC - 1 ? '0 : qwm_reg + 1'b1;
+        end else begin
+          rw_reg <= rw_reg + 1'b1;
+        end
+      end
+    end
+  end
+
+  // ---- output register
+  logic m_valid_reg;
+  logic [PE-1:0] m_data_reg;
+
+  assign s_axis_tready = !m_valid_reg || m_axis_tready;
+  assign m_axis_tvalid = m_valid_reg;
+  assign m_axis_tdata = m_data_reg;
+
+  always_ff @(posedge ap_clk) begin
+    if (!ap_rst_n) m_valid_reg <= 1'b0;
+    else if (s_axis_tready) m_valid_reg <= accept && v_emit != '0;
+  end
+
+  always_ff @(posedge ap_clk) begin
+    if (accept && v_emit != '0) m_data_reg <= pooled;
+  end
+endmodule
+`default_nettype wire

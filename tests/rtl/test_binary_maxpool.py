@@ -1,0 +1,65 @@
+"""cocotb bench of binary_maxpool: pooled bits equal flow.ops.maxpool.maxpool_nhwc under idles and back-pressure."""
+import cocotb
+import numpy as np
+import pytest
+
+from flow.ops.maxpool import maxpool_nhwc
+from flow.packing import pack_words
+from tests.rtl.axis import VARIANTS, StreamSink, StreamSource, reset, run_bench
+
+FRAMES = 4
+#: probability of a 1 per frame: sparse frames make the OR take both values
+DENSITIES = [0.08, 0.25, 0.5, 0.02]
+
+
+def params(dut):
+    names = ("IFM_H", "IFM_W", "C", "KH", "KW", "STRIDE_H", "STRIDE_W", "PE")
+    return {name: int(getattr(dut, name).value) for name in names}
+
+
+def cycles_per_frame(sink, beats_per_frame):
+    """Steady-state frame period: distance between the last beats of the first and last frames."""
+    last = [sink.cycles[(f + 1) * beats_per_frame - 1] for f in range(len(sink.cycles) // beats_per_frame)]
+    return (last[-1] - last[0]) / (len(last) - 1)
+
+
+@cocotb.test()
+async def run_test_binary_maxpool(dut):
+    p = params(dut)
+    height, width, channels, pe = p["IFM_H"], p["IFM_W"], p["C"], p["PE"]
+    kernel, stride = (p["KH"], p["KW"]), (p["STRIDE_H"], p["STRIDE_W"])
+    rng = np.random.default_rng(sum(p.values()))
+    x = np.stack([rng.random((height, width, channels)) < DENSITIES[f % len(DENSITIES)] for f in range(FRAMES)])
+    x = x.astype(np.int64)
+    golden = maxpool_nhwc(x.astype(np.float32), kernel, stride).astype(np.int64)
+    words_in = pack_words(x.reshape(-1), pe, 1)
+    words_out = pack_words(golden.reshape(-1), pe, 1)
+    out_per_frame = len(words_out) // FRAMES
+    assert 0 < golden.sum() < golden.size, "test data should pool to both 0 and 1"
+
+    for name, (idle, backpressure) in VARIANTS.items():
+        await reset(dut)
+        source = StreamSource(dut, words_in, idle=idle, seed=len(name))
+        sink = StreamSink(dut, len(words_out), backpressure=backpressure, seed=3 * len(name))
+        cocotb.start_soon(source.run())
+        await sink.run()
+        for index, (got, want) in enumerate(zip(sink.words, words_out)):
+            assert got == want, f"{name}: beat {index} (frame {index // out_per_frame}) is {got:#x}, expected {want:#x}"
+        if name == "plain":
+            expected = height * width * channels // pe  # BinaryMaxPool.expected_cycles
+            measured = cycles_per_frame(sink, out_per_frame)
+            dut._log.info("binary_maxpool %s: %.1f cycles per frame, expected %d", p, measured, expected)
+            assert abs(measured - expected) <= 0.05 * expected + 2, f"{measured} cycles per frame, expected {expected}"
+
+
+@pytest.mark.parametrize("ifm_h, ifm_w, c, k, s, pe", [
+    (5, 7, 4, (2, 2), (2, 2), 2),   # odd sizes: last row and column discarded
+    (6, 6, 3, (3, 3), (2, 2), 3),   # overlapping windows
+    (4, 4, 8, (2, 2), (2, 2), 8),   # all channels per beat
+    (7, 5, 6, (3, 2), (1, 3), 2),   # rectangular window, stride 1 rows, gaps between columns
+])
+def test_binary_maxpool(ifm_h, ifm_w, c, k, s, pe, tmp_path_factory):
+    parameters = {"IFM_H": ifm_h, "IFM_W": ifm_w, "C": c, "KH": k[0], "KW": k[1],
+                  "STRIDE_H": s[0], "STRIDE_W": s[1], "PE": pe}
+    run_bench("binary_maxpool", ["binary_maxpool.sv"], parameters, "tests.rtl.test_binary_maxpool",
+              tmp_path_factory.mktemp(f"maxpool_{ifm_h}x{ifm_w}x{c}_k{k[0]}{k[1]}_s{s[0]}{s[1]}_pe{pe}"))
