@@ -105,4 +105,5 @@ def run_bench(toplevel, sources, parameters, test_module, build_dir, extra_env=N
                  parameters=parameters, build_args=["-Wno-fatal", "-Wall", "-Wno-DECLFILENAME", "-Wno-UNUSEDPARAM"],
                  always=False)
     runner.test(hdl_toplevel=toplevel, test_module=test_module, build_dir=build_dir,
-                test_dir=str(Path(__file__).parent), extra_env=extra_env or {})
+                test_dir=str(Path(__file__).parent), extra_env=extra_env or {},
+                results_xml=str(Path(build_dir) / "results.xml"))
