@@ -51,3 +51,45 @@ def mvau_threshold_words(thresholds, pe, bits):
     mh, phases = thresholds.shape
     tiles = thresholds.reshape(mh // pe, pe, phases).transpose(0, 2, 1)  # NF, P, PE
     return pack_words(tiles.astype(np.int64), pe, bits)
+
+
+def dynamic_threshold_memories(w1, w2, thr, direction, pe, w_bits, acc_bits):
+    """The four ``$readmemh`` memories of ``hw_templates/rtl/dynamic_threshold.sv``: ``{stem: (words, width)}``.
+
+    With ``G = C / pe`` channel groups and ``CODES = thr.shape[1]``:
+
+    - ``w1``: ``HID*G`` words of ``pe*w_bits``; address ``j*G + g``, lane ``p`` = ``w1[g*pe + p, j]`` (signed).
+    - ``w2``: ``HID*G`` words of ``pe*w_bits``; address ``j*G + g``, lane ``p`` = ``w2[j, g*pe + p]`` (signed).
+    - ``thr``: ``G*CODES`` words of ``pe*(acc_bits+1)``; address ``g*CODES + k``, lane ``p`` = ``T[g*pe + p, k]``
+      (signed), where ``T = thr`` for direction +1 and ``T = 1 - thr`` for direction -1 (``-a >= t`` is
+      ``not a >= 1 - t``), clipped to ``[-2^(acc_bits-1), 2^(acc_bits-1)]``: every signed ``acc_bits``
+      accumulator compares the same against the clipped value.
+    - ``dir``: ``G`` words of ``pe`` bits; address ``g``, bit ``p`` = 1 where ``direction[g*pe + p] < 0``.
+
+    The unit outputs ``(acc >= T) xor dir_bit``, which equals ``direction * acc >= thr``. Stem ``x`` is the
+    file of the RTL parameter ``X_FILE`` (``w1`` -> ``W1_FILE``, ..., ``dir`` -> ``DIR_FILE``).
+    """
+    w1, w2 = np.asarray(w1).astype(np.int64), np.asarray(w2).astype(np.int64)
+    thr, direction = np.asarray(thr).astype(np.int64), np.asarray(direction).astype(np.int64).reshape(-1)
+    channels, hidden = w1.shape
+    if w2.shape != (hidden, channels) or thr.shape[0] != channels or direction.shape != (channels,):
+        raise ValueError(f"shapes do not match: w1 {w1.shape}, w2 {w2.shape}, thr {thr.shape}, direction {direction.shape}")
+    if channels % pe:
+        raise ValueError(f"PE={pe} does not divide C={channels}")
+    if not np.all(np.abs(direction) == 1):
+        raise ValueError("direction must be +1 or -1")
+    low, high = -(1 << (w_bits - 1)), (1 << (w_bits - 1)) - 1
+    for name, weights in (("w1", w1), ("w2", w2)):
+        if weights.size and (weights.min() < low or weights.max() > high):
+            raise ValueError(f"{name} does not fit {w_bits} signed bits")
+    groups, codes = channels // pe, thr.shape[1]
+    # [C, HID] -> [HID, G, PE] and [HID, C] -> [HID, G, PE]: address j*G + g, lane p
+    w1_words = pack_words(w1.T.reshape(hidden, groups, pe), pe, w_bits)
+    w2_words = pack_words(w2.reshape(hidden, groups, pe), pe, w_bits)
+    folded = np.where(direction[:, None] > 0, thr, 1 - thr)
+    folded = np.clip(folded, -(1 << (acc_bits - 1)), 1 << (acc_bits - 1))
+    # [C, CODES] -> [G, CODES, PE]: address g*CODES + k, lane p
+    thr_words = pack_words(folded.reshape(groups, pe, codes).transpose(0, 2, 1), pe, acc_bits + 1)
+    dir_words = pack_words((direction < 0).astype(np.int64).reshape(groups, pe), pe, 1)
+    return {"w1": (w1_words, pe * w_bits), "w2": (w2_words, pe * w_bits),
+            "thr": (thr_words, pe * (acc_bits + 1)), "dir": (dir_words, pe)}

@@ -33,14 +33,17 @@ def build_harness(rtl_dir, build_dir, trace=False):
     rtl_dir, build_dir = Path(rtl_dir), Path(build_dir)
     design = json.loads((rtl_dir / "design.json").read_text())
     top = design["top"]
-    build_dir.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(build_dir, ignore_errors=True)  # a fresh build: stale objects of another design break make
+    build_dir.mkdir(parents=True)
     taps = " ".join(f'X("{link["name"]}", {top}__DOT__{link["name"]}_tdata, {top}__DOT__{link["name"]}_tvalid, '
                     f'{top}__DOT__{link["name"]}_tready, {link["lanes"] * link["bits"]})' for link in design["links"])
     (build_dir / "harness_config.h").write_text(render(CONFIG_TEMPLATE, {
         "TOP": top, "OUT_BITS": design["output"]["width"], "TAPS": taps}))
     command, env = verilator()
     args = command + ["--cc", "--exe", "--build", "-j", "2", "-O3", "--top-module", top, "--Mdir", str(build_dir),
-                      "-Wno-fatal", "-Wno-lint", "-Wno-style", "-CFLAGS", f"-I{build_dir.resolve()} -O2",
+                      "-Wno-fatal", "-Wno-lint", "-Wno-style", "-CFLAGS", f"-I{build_dir.resolve()}", "-CFLAGS", "-O2",
+                      # the PyPI build's make config leaves the precompiled-header flag empty; gcc needs -include
+                      "-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include",
                       *[str(rtl_dir / s) for s in design["sources"]], str(HARNESS)]
     if trace:
         args.append("--trace-fst")

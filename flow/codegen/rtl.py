@@ -42,6 +42,17 @@ def accelerator_chain(model):
     return chain
 
 
+def depth_after(chain, index, minimum):
+    """FIFO depth after layer ``index``: enough for the next MVAU's whole input vector (it reads the vector
+    during its first output fold, so a slow producer would otherwise stall every fold), at least ``minimum``."""
+    produced = chain[index][1].out_stream().beats
+    if index + 1 < len(chain) and chain[index + 1][0].op_type == "MVAU":
+        consumer = chain[index + 1][1]
+        vector = consumer.in_stream().beats // consumer.pixels()
+        return 2 ** math.ceil(math.log2(max(minimum, min(produced, 2 * vector))))
+    return minimum
+
+
 def _transparent_between(model, node):
     producer = model.find_producer(node.input[0])
     return [producer] if producer is not None and producer.op_type in TRANSPARENT else []
@@ -101,6 +112,7 @@ def generate(model, out_dir, top="signflow_top", fifo_depth=DEFAULT_FIFO_DEPTH):
     rtl_dir.mkdir(parents=True)
     top = sanitize(top)
     chain = accelerator_chain(model)
+    fifo_depths = {node.name: depth_after(chain, index, fifo_depth) for index, (node, _) in enumerate(chain)}
     st = Stitcher(rtl_dir)
     st.used.add(top)
     first_in, last_out = chain[0][1].in_stream(), chain[-1][1].out_stream()
@@ -125,7 +137,8 @@ def generate(model, out_dir, top="signflow_top", fifo_depth=DEFAULT_FIFO_DEPTH):
         st.memories(inst, memories, params)
         st.add(module, inst, params, source, inst, stream_out.width)
         fifo = sanitize(f"{inst}_fifo", st.used)
-        st.add("axis_fifo", fifo, dict(WIDTH=stream_out.width, DEPTH=fifo_depth), inst, fifo, stream_out.width)
+        depth = fifo_depths.get(node.name, fifo_depth)
+        st.add("axis_fifo", fifo, dict(WIDTH=stream_out.width, DEPTH=depth), inst, fifo, stream_out.width)
         st.links.append(dict(name=inst, node=node.name, op=node.op_type, tensor=node.output[0],
                              lanes=stream_out.lanes, bits=stream_out.bits, beats=stream_out.beats,
                              signed=stream_out.bits > 1))
@@ -138,15 +151,21 @@ def generate(model, out_dir, top="signflow_top", fifo_depth=DEFAULT_FIFO_DEPTH):
         "TOP": top, "IN_WIDTH": in_width, "OUT_WIDTH": out_width, "BODY": "\n".join(st.body),
         "IN_DESC": _describe(first_in), "OUT_DESC": _describe(last_out)})
     (rtl_dir / f"{top}.sv").write_text(text)
-    for module in sorted(st.modules):
-        shutil.copy(RTL_TEMPLATES / f"{module}.sv", rtl_dir / f"{module}.sv")
+    sources = [path.name for module in sorted(st.modules) for path in module_files(module)]
+    for name in sources:
+        shutil.copy(RTL_TEMPLATES / name, rtl_dir / name)
     design = dict(top=top, input=dict(tensor=chain[0][0].input[0], **_stream(first_in), signed=first_in.bits > 1,
                                       width=in_width),
                   output=dict(tensor=chain[-1][0].output[0], **_stream(last_out), signed=last_out.bits > 1,
                               width=out_width),
-                  links=st.links, sources=sorted(f"{m}.sv" for m in st.modules) + [f"{top}.sv"])
+                  links=st.links, sources=sources + [f"{top}.sv"])
     (rtl_dir / "design.json").write_text(json.dumps(design, indent=2) + "\n")
     return design
+
+
+def module_files(module):
+    """A core and its submodules (files named ``<module>_*.sv``)."""
+    return [RTL_TEMPLATES / f"{module}.sv"] + sorted(RTL_TEMPLATES.glob(f"{module}_*.sv"))
 
 
 def _stream(stream):

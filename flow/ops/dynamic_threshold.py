@@ -10,7 +10,8 @@ import math
 
 import numpy as np
 
-from flow.ops.hw import ChannelFoldedOp, encode_bits, memory_cost
+from flow.ops.hw import ChannelFoldedOp, Stream, encode_bits, memory_cost, signed_width
+from flow.packing import dynamic_threshold_memories
 
 
 def shift_round(x, shift):
@@ -107,3 +108,29 @@ class DynamicThreshold(ChannelFoldedOp):
         luts = frame_luts + table_luts + 200 + pe * (sum_bits + 2 * acc) + 8 * 16  # sums, compare, MLP MAC
         ffs = 150 + pe * (sum_bits + acc) + channels * 8
         return {"luts": luts, "ffs": ffs, "brams18": frame_brams + table_brams}
+
+    # ---- RTL
+
+    def in_stream(self):
+        height, width, channels = self.get_nodeattr("in_shape")
+        pe = self.get_nodeattr("PE")
+        return Stream(pe, self.get_nodeattr("acc_bits"), height * width * channels // pe)
+
+    def out_stream(self):
+        stream = self.in_stream()
+        return Stream(stream.lanes, 1, stream.beats)
+
+    def rtl(self, model):
+        node = self.onnx_node
+        height, width, channels = self.get_nodeattr("in_shape")
+        pe, acc = self.get_nodeattr("PE"), self.get_nodeattr("acc_bits")
+        w1, w2, thr, direction = (model.get_initializer(name).astype(np.int64) for name in node.input[1:])
+        w_bits = signed_width(min(w1.min(), w2.min()), max(w1.max(), w2.max()))
+        params = dict(H=height, W=width, C=channels, PE=pe, ACC_BITS=acc, HID=w1.shape[1], W_BITS=w_bits,
+                      SUM_BITS=acc + math.ceil(math.log2(height * width)) + 1, STAT_SHIFT=self.get_nodeattr("stat_shift"),
+                      Q_MIN=self.get_nodeattr("q_min"), Q_MAX=self.get_nodeattr("q_max"),
+                      R_SHIFT=self.get_nodeattr("r_shift"), R_MIN=self.get_nodeattr("r_min"),
+                      R_MAX=self.get_nodeattr("r_max"), U_SHIFT=self.get_nodeattr("u_shift"),
+                      U_MIN=self.get_nodeattr("u_min"), U_MAX=self.get_nodeattr("u_max"))
+        memories = dynamic_threshold_memories(w1, w2, thr, direction, pe, w_bits, acc)
+        return "dynamic_threshold", params, {f"{stem.upper()}_FILE": memory for stem, memory in memories.items()}

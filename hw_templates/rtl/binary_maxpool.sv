@@ -37,11 +37,6 @@ module binary_maxpool #(
     output logic               m_axis_tvalid,
     input  wire logic          m_axis_tready
 );
-  // width of a counter that holds 0 .. n-1 (at least one bit)
-  function automatic int unsigned idx_bits(int unsigned n);
-    return n > 1 ? $clog2(n) : 1;
-  endfunction
-
   localparam int unsigned CF = C / PE;                        // beats per pixel
   localparam int unsigned OH = (IFM_H - KH) / STRIDE_H + 1;   // pooled rows
   localparam int unsigned OW = (IFM_W - KW) / STRIDE_W + 1;   // pooled columns
@@ -52,14 +47,15 @@ module binary_maxpool #(
   localparam int unsigned QH_LAST = (IFM_H - 1) / STRIDE_H;
   localparam int unsigned RH_LAST = (IFM_H - 1) % STRIDE_H;
   localparam int unsigned ROW_WORDS = OW * CF;                 // words of one row of partial ORs
-  localparam int unsigned CFB = idx_bits(CF);
-  localparam int unsigned RWB = idx_bits(STRIDE_W);
-  localparam int unsigned QWB = idx_bits(QW_LAST + 1);
-  localparam int unsigned NCB = idx_bits(NC);
-  localparam int unsigned RHB = idx_bits(STRIDE_H);
-  localparam int unsigned QHB = idx_bits(QH_LAST + 1);
-  localparam int unsigned NRB = idx_bits(NR);
-  localparam int unsigned AB = idx_bits(ROW_WORDS);
+  // bits of the counters (a counter of 0 .. n-1 takes max(1, clog2(n)) bits)
+  localparam int unsigned CFB = CF > 1 ? $clog2(CF) : 1;
+  localparam int unsigned RWB = STRIDE_W > 1 ? $clog2(STRIDE_W) : 1;
+  localparam int unsigned QWB = QW_LAST > 0 ? $clog2(QW_LAST + 1) : 1;
+  localparam int unsigned NCB = NC > 1 ? $clog2(NC) : 1;
+  localparam int unsigned RHB = STRIDE_H > 1 ? $clog2(STRIDE_H) : 1;
+  localparam int unsigned QHB = QH_LAST > 0 ? $clog2(QH_LAST + 1) : 1;
+  localparam int unsigned NRB = NR > 1 ? $clog2(NR) : 1;
+  localparam int unsigned AB = ROW_WORDS > 1 ? $clog2(ROW_WORDS) : 1;
 
   initial begin
     if (PE < 1 || C < 1 || C % PE != 0) $error("C must be a positive multiple of PE >= 1 (instance %m)");

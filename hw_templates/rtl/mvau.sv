@@ -8,6 +8,8 @@
 //   OUTPUT_MODE 0 (threshold):       y[c] = (binary ? pop : acc) >= T[c, phase]   (T signed ACC_BITS)
 //   OUTPUT_MODE 1 (acc):             y[c] = acc                                  (signed ACC_BITS)
 //   phase of output pixel (oh, ow) = (oh % PERIOD_H) * PERIOD_W + (ow % PERIOD_W); pixels row-major.
+//   A threshold outside the reachable range means always / never; ACC_BITS must hold the stored thresholds
+//   (e.g. binary 0..MW+1: clog2(MW+2)+1 bits) and, in acc mode, +-MW or +-MW*2^(IN_BITS-1) (checked).
 //
 // Layout, with NF = MH / PE neuron folds, SF = MW / SIMD synapse folds and P = PERIOD_H * PERIOD_W:
 //   input:  SF beats per pixel of SIMD*IN_BITS bits; lane s of beat sf = x[sf*SIMD + s].
@@ -67,8 +69,8 @@ module mvau #(
   localparam int unsigned NEED = SGN ? $clog2(MW) + IN_BITS + 1 : $clog2(MW + 1);
   localparam int unsigned AW = NEED > TW ? NEED : TW;
   localparam int unsigned CW = (AW > ACC_BITS ? AW : ACC_BITS) + 2;  // signed compare / output arithmetic
-  // bits of a signed value holding the whole accumulator range (acc mode output)
-  localparam int unsigned RANGE_BITS = SGN ? $clog2(MW * (1 << (IN_BITS - 1)) + 1) + 1 : $clog2(MW + 1) + 1;
+  // bits of a signed value holding the accumulator range +-MW (binary) or +-MW*2^(IN_BITS-1) (int)
+  localparam int unsigned RANGE_BITS = $clog2(MW + 1) + (SGN ? IN_BITS : 1);
   localparam int unsigned SFW = SF > 1 ? $clog2(SF) : 1;
   localparam int unsigned NFW = NF > 1 ? $clog2(NF) : 1;
   localparam int unsigned WAW = NF * SF > 1 ? $clog2(NF * SF) : 1;
@@ -78,7 +80,7 @@ module mvau #(
     if (MH < 1 || PE < 1 || MH % PE != 0) $error("PE must divide MH (instance %m)");
     if (INPUT_MODE > 1) $error("INPUT_MODE must be 0 (binary) or 1 (int) (instance %m)");
     if (INPUT_MODE == 0 && IN_BITS != 1) $error("IN_BITS must be 1 in binary mode (instance %m)");
-    if (IN_BITS < 1 || IN_BITS > 24) $error("IN_BITS must be in 1..24 (instance %m)");
+    if (IN_BITS < 1) $error("IN_BITS must be >= 1 (instance %m)");
     if (OUTPUT_MODE > 1) $error("OUTPUT_MODE must be 0 (threshold) or 1 (acc) (instance %m)");
     if (ACC_BITS < 2) $error("ACC_BITS must be >= 2 (instance %m)");
     if (OUTPUT_MODE == 1 && ACC_BITS < RANGE_BITS) $error("ACC_BITS must be >= %0d in acc mode (instance %m)", RANGE_BITS);

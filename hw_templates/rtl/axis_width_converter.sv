@@ -1,0 +1,68 @@
+// Language: SystemVerilog 2017
+`default_nettype none
+// axis_width_converter: re-slices a bit stream from IN_WIDTH-bit beats into OUT_WIDTH-bit beats.
+//
+// Output bit k of the stream is input bit k (bits LSB first within a beat, beats in order), for any
+// ratio of the widths (e.g. 6 -> 4, 8 -> 3, 16 -> 64). A frame of FRAME_BITS bits is FRAME_BITS/IN_WIDTH
+// input beats and FRAME_BITS/OUT_WIDTH output beats; since both divide FRAME_BITS, the bit buffer is
+// empty at every frame boundary and no bit crosses from one frame's output into another's.
+//
+// Structure: a shift buffer of CAP = IN_WIDTH + OUT_WIDTH + max(IN_WIDTH, OUT_WIDTH) - 1 bits and a
+// bit count. m_axis_tvalid = count >= OUT_WIDTH (the low OUT_WIDTH bits leave); s_axis_tready =
+// count + IN_WIDTH <= CAP (the beat lands above the buffered bits). Both come from registers only,
+// and the capacity lets the slower side run every cycle: max(FRAME_BITS/IN_WIDTH, FRAME_BITS/OUT_WIDTH)
+// cycles per frame in steady state.
+module axis_width_converter #(
+    parameter int unsigned IN_WIDTH = 8,     // bits per input beat; >= 1
+    parameter int unsigned OUT_WIDTH = 8,    // bits per output beat; >= 1
+    parameter int unsigned FRAME_BITS = 8    // bits per frame; a multiple of IN_WIDTH and of OUT_WIDTH
+) (
+    input  wire logic                 ap_clk,
+    input  wire logic                 ap_rst_n,
+    // input stream
+    input  wire logic [IN_WIDTH-1:0]  s_axis_tdata,
+    input  wire logic                 s_axis_tvalid,
+    output logic                      s_axis_tready,
+    // output stream
+    output logic      [OUT_WIDTH-1:0] m_axis_tdata,
+    output logic                      m_axis_tvalid,
+    input  wire logic                 m_axis_tready
+);
+  localparam int unsigned WIDER = IN_WIDTH > OUT_WIDTH ? IN_WIDTH : OUT_WIDTH;
+  localparam int unsigned CAP = IN_WIDTH + OUT_WIDTH + WIDER - 1;  // buffer bits
+  localparam int unsigned CB = $clog2(CAP + 1);                    // bits of the count 0 .. CAP
+
+  initial begin
+    if (IN_WIDTH < 1 || OUT_WIDTH < 1) $error("IN_WIDTH and OUT_WIDTH must be >= 1 (instance %m)");
+    if (FRAME_BITS < 1 || FRAME_BITS % IN_WIDTH != 0 || FRAME_BITS % OUT_WIDTH != 0)
+      $error("FRAME_BITS must be a positive multiple of IN_WIDTH and of OUT_WIDTH (instance %m)");
+  end
+
+  logic [CAP-1:0] buf_reg;  // bits [0, count) are buffered, the rest are zero
+  logic [CB-1:0] count_reg;
+
+  assign m_axis_tvalid = 32'(count_reg) >= OUT_WIDTH;
+  assign m_axis_tdata = buf_reg[OUT_WIDTH-1:0];
+  assign s_axis_tready = 32'(count_reg) + IN_WIDTH <= CAP;
+
+  wire logic pop = m_axis_tvalid && m_axis_tready;
+  wire logic push = s_axis_tvalid && s_axis_tready;
+
+  logic [CB-1:0] kept;        // bits left after the pop
+  logic [CAP-1:0] remaining;  // the buffer after the pop
+  always_comb begin
+    kept = pop ? CB'(32'(count_reg) - OUT_WIDTH) : count_reg;
+    remaining = pop ? buf_reg >> OUT_WIDTH : buf_reg;
+  end
+
+  always_ff @(posedge ap_clk) begin
+    if (!ap_rst_n) begin
+      buf_reg <= '0;
+      count_reg <= '0;
+    end else begin
+      buf_reg <= push ? remaining | (CAP'(s_axis_tdata) << kept) : remaining;
+      count_reg <= push ? CB'(32'(kept) + IN_WIDTH) : kept;
+    end
+  end
+endmodule
+`default_nettype wire

@@ -1,0 +1,470 @@
+// Language: SystemVerilog 2017
+`default_nettype none
+// sliding_window: im2col on an NHWC stream (a convolution input generator) with a row line buffer.
+//
+// Formula: OH = (IFM_H + PAD_TOP + PAD_BOTTOM - KH) / STRIDE_H + 1 and
+//          OW = (IFM_W + PAD_LEFT + PAD_RIGHT - KW) / STRIDE_W + 1 (floor);
+//          out[oh, ow, (i*KW + j)*C + c] = padded[oh*STRIDE_H + i, ow*STRIDE_W + j, c], where padded
+//          is the input surrounded by PAD_TOP/PAD_LEFT/PAD_BOTTOM/PAD_RIGHT pixels of PAD_VALUE
+//          (flow/ops/sliding_window.py, `sliding_window`).
+//
+// Data layout (lane 0 at the LSB, BITS bits per lane, frames back to back):
+//  - SIMD mode (SIMD divides C): an input beat holds SIMD channels of one pixel, C/SIMD beats
+//    per pixel, pixels row-major. Output beats hold SIMD elements of the window, ordered
+//    oh, ow (row-major), then i < KH, j < KW, then channel group cf < C/SIMD:
+//    lanes = padded[oh*STRIDE_H + i, ow*STRIDE_W + j, cf*SIMD +: SIMD].
+//  - Parallel-window mode (SIMD == KH*KW*C, KH*KW > 1): an input beat holds one pixel (C lanes),
+//    an output beat one whole window (KH*KW*C lanes in (i, j, c) order), one window per cycle.
+//
+// Line buffer: NR = KH + max(1, STRIDE_H - 1) input rows (padding is never stored). Rows are
+// numbered continuously across frames, so row g lives in slot g mod NR. SIMD mode keeps one
+// memory of NR*IFM_W*C/SIMD words of SIMD*BITS bits (word slot*IFM_W*C/SIMD + col*C/SIMD + cf);
+// parallel-window mode splits it into NR*KW banks (bank [g mod NR][col mod KW], word col / KW,
+// C*BITS bits) so that one cycle reads any KH x KW window.
+//
+// Schedule: the writer (input side) and the reader (window generator) run concurrently.
+// The reader issues a beat when the pixel it needs has been written (whole window in
+// parallel-window mode) and the output queue has room; the writer accepts a pixel when the
+// slot it overwrites is no longer needed: rows above the current window are free, and rows
+// used by no later output row (all of them on the last output row of a frame) are freed
+// column by column as the windows move right. The next frame's rows therefore enter while
+// the current frame is still being emitted, and a frame takes about
+// max(IFM_H*IFM_W*C, OH*OW*KH*KW*C)/SIMD cycles (parallel window: max(IFM_H*IFM_W, OH*OW)).
+// Read latency: a beat leaves 2 cycles after its memory read (read register, 3-word queue).
+module sliding_window #(
+    parameter int unsigned IFM_H = 8,  // input height in pixels; >= 1
+    parameter int unsigned IFM_W = 8,  // input width in pixels; >= 1
+    parameter int unsigned C = 1,  // input channels; >= 1
+    parameter int unsigned KH = 3,  // window height in pixels; >= 1, <= IFM_H + PAD_TOP + PAD_BOTTOM
+    parameter int unsigned KW = 3,  // window width in pixels; >= 1, <= IFM_W + PAD_LEFT + PAD_RIGHT
+    parameter int unsigned STRIDE_H = 1,  // vertical stride in pixels; >= 1
+    parameter int unsigned STRIDE_W = 1,  // horizontal stride in pixels; >= 1
+    parameter int unsigned PAD_TOP = 0,  // padding rows above the input; < KH
+    parameter int unsigned PAD_LEFT = 0,  // padding columns left of the input; < KW
+    parameter int unsigned PAD_BOTTOM = 0,  // padding rows below the input; < KH
+    parameter int unsigned PAD_RIGHT = 0,  // padding columns right of the input; < KW
+    parameter int unsigned BITS = 1,  // bits per element; >= 1
+    parameter int unsigned SIMD = 1,  // elements per output beat: a divisor of C, or KH*KW*C (parallel window)
+    parameter logic [BITS-1:0] PAD_VALUE = '0,  // element of padded pixels (two's complement if signed)
+    // derived, not to be overridden: elements per input beat
+    localparam int unsigned IN_LANES = (SIMD == KH * KW * C && KH * KW > 1) ? C : SIMD
+) (
+    input  wire logic                     ap_clk,
+    input  wire logic                     ap_rst_n,
+    // input stream: IN_LANES channels of one pixel per beat
+    input  wire logic [IN_LANES*BITS-1:0] s_axis_tdata,
+    input  wire logic                     s_axis_tvalid,
+    output logic                          s_axis_tready,
+    // output stream: SIMD window elements per beat
+    output logic      [    SIMD*BITS-1:0] m_axis_tdata,
+    output logic                          m_axis_tvalid,
+    input  wire logic                     m_axis_tready
+);
+  // bits of a counter 0..n-1
+  function automatic int unsigned cbits(input int unsigned n);
+    cbits = n > 1 ? $clog2(n) : 1;
+  endfunction
+
+  localparam bit PW = SIMD == KH * KW * C && KH * KW > 1;  // parallel-window mode
+  localparam int unsigned CF = C / IN_LANES;  // input beats per pixel (1 in parallel-window mode)
+  localparam int unsigned OH = (IFM_H + PAD_TOP + PAD_BOTTOM - KH) / STRIDE_H + 1;
+  localparam int unsigned OW = (IFM_W + PAD_LEFT + PAD_RIGHT - KW) / STRIDE_W + 1;
+  localparam int unsigned NR = KH + (STRIDE_H > 2 ? STRIDE_H - 1 : 1);  // line buffer rows
+  localparam int unsigned OUT_BITS = SIMD * BITS;
+  // signed row/column arithmetic: values stay within +-(sum of the geometry)
+  localparam int unsigned GEOM = IFM_H + IFM_W + NR + KH + KW + STRIDE_H + STRIDE_W
+                                 + PAD_TOP + PAD_LEFT + PAD_BOTTOM + PAD_RIGHT;
+  localparam int unsigned CW = $clog2(GEOM + 1) + 2;
+  // Slots are counted in slot units: one slot in parallel-window mode, its first word address
+  // (ROWW words a row) in SIMD mode, so that slot arithmetic there yields addresses directly.
+  localparam int unsigned ROWW = IFM_W * CF;  // words per buffered row in SIMD mode
+  localparam int unsigned SU = PW ? 1 : ROWW;
+  localparam int unsigned SM = NR * SU;  // slot modulus
+  localparam int unsigned SLW = cbits(SM);
+  localparam int unsigned CFB = cbits(CF);
+  localparam int unsigned OHB = cbits(OH);
+  localparam int unsigned OWB = cbits(OW);
+  localparam int unsigned QD = 3;  // output queue words: covers the read latency at full rate
+
+  typedef logic signed [CW-1:0] pos_t;
+  localparam pos_t S_ONE = CW'(1);
+  localparam pos_t S_IFM_H = CW'(IFM_H);
+  localparam pos_t S_IFM_W = CW'(IFM_W);
+  localparam pos_t S_NR = CW'(NR);
+  localparam pos_t S_KH1 = CW'(KH - 1);
+  localparam pos_t S_KW1 = CW'(KW - 1);
+  localparam pos_t S_SH = CW'(STRIDE_H);
+  localparam pos_t S_SW = CW'(STRIDE_W);
+  localparam pos_t S_ROW_START = -CW'(PAD_TOP);  // top row of the first window
+  localparam pos_t S_COL_START = -CW'(PAD_LEFT);  // left column of the first window
+  // slot steps (in slot units, modulo SM)
+  localparam int unsigned SH_STEP = STRIDE_H % NR * SU;  // next output row
+  localparam int unsigned H_STEP = IFM_H % NR * SU;  // next frame
+  localparam int unsigned ROW_START = (NR - PAD_TOP % NR) % NR * SU;  // row -PAD_TOP
+  localparam int unsigned NEXT_START = (IFM_H % NR + NR - PAD_TOP % NR) % NR * SU;  // IFM_H - PAD_TOP
+
+  initial begin
+    if (IFM_H < 1 || IFM_W < 1) $error("IFM_H and IFM_W must be >= 1 (instance %m)");
+    if (C < 1) $error("C must be >= 1 (instance %m)");
+    if (KH < 1 || KW < 1) $error("KH and KW must be >= 1 (instance %m)");
+    if (STRIDE_H < 1 || STRIDE_W < 1) $error("STRIDE_H and STRIDE_W must be >= 1 (instance %m)");
+    if (PAD_TOP >= KH || PAD_BOTTOM >= KH) $error("PAD_TOP and PAD_BOTTOM must be < KH (instance %m)");
+    if (PAD_LEFT >= KW || PAD_RIGHT >= KW) $error("PAD_LEFT and PAD_RIGHT must be < KW (instance %m)");
+    if (IFM_H + PAD_TOP + PAD_BOTTOM < KH) $error("KH must be <= IFM_H + PAD_TOP + PAD_BOTTOM (instance %m)");
+    if (IFM_W + PAD_LEFT + PAD_RIGHT < KW) $error("KW must be <= IFM_W + PAD_LEFT + PAD_RIGHT (instance %m)");
+    if (BITS < 1) $error("BITS must be >= 1 (instance %m)");
+    if (SIMD < 1 || (C % SIMD != 0 && SIMD != KH * KW * C))
+      $error("SIMD must divide C or equal KH*KW*C (instance %m)");
+  end
+
+  // slot + step modulo SM, for slot < SM and step < SM
+  function automatic logic [SLW-1:0] slot_add(input logic [SLW-1:0] slot, input int unsigned step);
+    slot_add = SLW'(32'(slot) + step >= SM ? 32'(slot) + step - SM : 32'(slot) + step);
+  endfunction
+
+  // ---------------------------------------------------------------- writer (input side)
+  // d_reg: the input row being written, counted from the top row of the reader's frame
+  // (rows run on across frames); wc_reg/wcf_reg: its column and channel group.
+  pos_t d_reg, wc_reg;
+  logic [CFB-1:0] wcf_reg;
+  wire logic s_fire = s_axis_tvalid && s_axis_tready;
+  wire logic w_pix_done = s_fire && wcf_reg == CFB'(CF - 1);
+  wire logic w_row_done = w_pix_done && wc_reg == S_IFM_W - S_ONE;
+
+  // ---------------------------------------------------------------- reader position (per window)
+  logic [OHB-1:0] oh_reg;
+  logic [OWB-1:0] ow_reg;
+  pos_t row0_reg, col0_reg;  // top-left input pixel of the window (may lie in the padding)
+  logic [SLW-1:0] rbase_reg;  // slot of row 0 of the reader's frame
+  logic [SLW-1:0] slot0_reg;  // slot of row row0_reg
+  wire logic last_ow = ow_reg == OWB'(OW - 1);
+  wire logic last_oh = oh_reg == OHB'(OH - 1);
+
+  // rows of the input the window covers, and the rows only this output row still needs
+  pos_t r_lo, r_hi, r_hi1, r_next0, r_free2;
+  always_comb begin
+    r_lo = row0_reg < 0 ? '0 : row0_reg;
+    r_hi = row0_reg + S_KH1 > S_IFM_H - S_ONE ? S_IFM_H - S_ONE : row0_reg + S_KH1;
+    r_hi1 = r_hi + S_ONE;
+    r_next0 = row0_reg + S_SH;
+    r_free2 = (last_oh || r_next0 > r_hi1) ? r_hi1 : r_next0;
+  end
+
+  // The writer may overwrite the slot of row d - NR once the reader no longer needs it: below
+  // r_lo everything is free; in [r_lo, r_free2) the columns left of the current window are.
+  pos_t w_prev;
+  assign w_prev = d_reg - S_NR;
+  assign s_axis_tready = w_prev < r_lo || (w_prev < r_free2 && wc_reg < col0_reg);
+
+  // ---------------------------------------------------------------- issue control and queue
+  logic beat_ready;  // the pixels of the next beat are in the buffer (mode specific)
+  logic win_last;  // the next beat is the last of its window (mode specific)
+  logic s1_valid_reg;  // a memory read is in flight
+  logic [OUT_BITS-1:0] s1_data;  // its beat, valid with s1_valid_reg (mode specific)
+  logic [1:0] q_count_reg;
+  wire logic credit = 3'(q_count_reg) + 3'(s1_valid_reg) < 3'(QD);
+  wire logic issue = credit && beat_ready;
+  wire logic win_done = issue && win_last;
+  wire logic frame_done = win_done && last_ow && last_oh;
+
+  // reader position after the current window
+  logic [OHB-1:0] nxt_oh;
+  logic [OWB-1:0] nxt_ow;
+  pos_t nxt_row0, nxt_col0;
+  logic [SLW-1:0] nxt_slot0, nxt_rbase;
+  always_comb begin
+    nxt_oh = oh_reg;
+    nxt_ow = ow_reg + 1'b1;
+    nxt_row0 = row0_reg;
+    nxt_col0 = col0_reg + S_SW;
+    nxt_slot0 = slot0_reg;
+    nxt_rbase = rbase_reg;
+    if (last_ow) begin
+      nxt_ow = '0;
+      nxt_col0 = S_COL_START;
+      if (last_oh) begin
+        nxt_oh = '0;
+        nxt_row0 = S_ROW_START;
+        nxt_rbase = slot_add(rbase_reg, H_STEP);
+        nxt_slot0 = slot_add(rbase_reg, NEXT_START);
+      end else begin
+        nxt_oh = oh_reg + 1'b1;
+        nxt_row0 = row0_reg + S_SH;
+        nxt_slot0 = slot_add(slot0_reg, SH_STEP);
+      end
+    end
+  end
+
+  always_ff @(posedge ap_clk) begin
+    if (!ap_rst_n) begin
+      d_reg <= '0;
+      wc_reg <= '0;
+      wcf_reg <= '0;
+      oh_reg <= '0;
+      ow_reg <= '0;
+      row0_reg <= S_ROW_START;
+      col0_reg <= S_COL_START;
+      rbase_reg <= '0;
+      slot0_reg <= SLW'(ROW_START);
+      s1_valid_reg <= 1'b0;
+    end else begin
+      if (s_fire) wcf_reg <= w_pix_done ? '0 : wcf_reg + 1'b1;
+      if (w_pix_done) wc_reg <= w_row_done ? '0 : wc_reg + S_ONE;
+      d_reg <= d_reg + (w_row_done ? S_ONE : '0) - (frame_done ? S_IFM_H : '0);
+      if (win_done) begin
+        oh_reg <= nxt_oh;
+        ow_reg <= nxt_ow;
+        row0_reg <= nxt_row0;
+        col0_reg <= nxt_col0;
+        slot0_reg <= nxt_slot0;
+        rbase_reg <= nxt_rbase;
+      end
+      s1_valid_reg <= issue;
+    end
+  end
+
+  // output queue: the credit check above guarantees room for every read in flight
+  logic [OUT_BITS-1:0] q_data[QD];
+  logic [1:0] q_wp_reg, q_rp_reg;
+  wire logic q_pop = m_axis_tvalid && m_axis_tready;
+  assign m_axis_tvalid = q_count_reg != 2'd0;
+  assign m_axis_tdata = q_data[q_rp_reg];
+
+  always_ff @(posedge ap_clk) begin
+    if (!ap_rst_n) begin
+      q_count_reg <= '0;
+      q_wp_reg <= '0;
+      q_rp_reg <= '0;
+    end else begin
+      if (s1_valid_reg) q_wp_reg <= q_wp_reg == 2'(QD - 1) ? '0 : q_wp_reg + 1'b1;
+      if (q_pop) q_rp_reg <= q_rp_reg == 2'(QD - 1) ? '0 : q_rp_reg + 1'b1;
+      q_count_reg <= q_count_reg + 2'(s1_valid_reg) - 2'(q_pop);
+    end
+  end
+
+  always_ff @(posedge ap_clk) begin
+    if (s1_valid_reg) q_data[q_wp_reg] <= s1_data;
+  end
+
+  // ---------------------------------------------------------------- mode-specific datapath
+  if (!PW) begin : g_simd
+    // one memory, one SIMD-wide word per beat; the reader walks i, j, cf inside each window
+    localparam int unsigned DEPTH = SM;  // NR rows of ROWW words; addresses are SLW bits
+    // column part of an address, iw*CF + cf: signed, as the window may start in the padding
+    localparam int unsigned CAW = $clog2((IFM_W + KW + STRIDE_W + PAD_LEFT + PAD_RIGHT) * CF + 1) + 2;
+    typedef logic signed [CAW-1:0] ca_t;
+    localparam ca_t CA_START = -CAW'(PAD_LEFT * CF);
+    localparam ca_t CA_STEP = CAW'(STRIDE_W * CF);
+    localparam int unsigned IB = cbits(KH);
+    localparam int unsigned JB = cbits(KW);
+
+    logic [OUT_BITS-1:0] mem[DEPTH];
+    logic [SLW-1:0] wr_addr_reg;
+    logic [CFB-1:0] cf_reg;
+    logic [JB-1:0] j_reg;
+    logic [IB-1:0] i_reg;
+    pos_t ih_reg, iw_reg;  // input pixel of the next beat
+    logic [SLW-1:0] sloti_reg;  // first word of the slot of row ih_reg
+    ca_t ca_reg;  // iw_reg*CF + cf_reg
+    ca_t cbase_reg;  // col0_reg*CF
+    logic [OUT_BITS-1:0] rd_reg;
+    logic s1_pad_reg;
+
+    wire logic last_cf = cf_reg == CFB'(CF - 1);
+    wire logic last_j = j_reg == JB'(KW - 1);
+    wire logic last_i = i_reg == IB'(KH - 1);
+    wire logic pad = ih_reg < 0 || ih_reg >= S_IFM_H || iw_reg < 0 || iw_reg >= S_IFM_W;
+    assign win_last = last_cf && last_j && last_i;
+    assign beat_ready = pad || d_reg > ih_reg || (d_reg == ih_reg && wc_reg > iw_reg);
+    assign s1_data = s1_pad_reg ? {SIMD{PAD_VALUE}} : rd_reg;
+
+    ca_t nxt_cbase;
+    assign nxt_cbase = last_ow ? CA_START : cbase_reg + CA_STEP;
+    logic [SLW-1:0] rd_addr;
+    assign rd_addr = sloti_reg + SLW'(ca_reg);  // in range whenever the beat is not padding
+
+    always_ff @(posedge ap_clk) begin
+      if (!ap_rst_n) begin
+        wr_addr_reg <= '0;
+        cf_reg <= '0;
+        j_reg <= '0;
+        i_reg <= '0;
+        ih_reg <= S_ROW_START;
+        iw_reg <= S_COL_START;
+        sloti_reg <= SLW'(ROW_START);
+        ca_reg <= CA_START;
+        cbase_reg <= CA_START;
+      end else begin
+        if (s_fire) wr_addr_reg <= wr_addr_reg == SLW'(DEPTH - 1) ? '0 : wr_addr_reg + 1'b1;
+        if (issue) begin
+          ca_reg <= ca_reg + CAW'(1);  // next channel group or next column
+          if (!last_cf) begin
+            cf_reg <= cf_reg + 1'b1;
+          end else begin
+            cf_reg <= '0;
+            if (!last_j) begin
+              j_reg <= j_reg + 1'b1;
+              iw_reg <= iw_reg + S_ONE;
+            end else begin
+              j_reg <= '0;
+              if (!last_i) begin  // next window row
+                i_reg <= i_reg + 1'b1;
+                iw_reg <= col0_reg;
+                ca_reg <= cbase_reg;
+                ih_reg <= ih_reg + S_ONE;
+                sloti_reg <= slot_add(sloti_reg, SU);
+              end else begin  // window done: first beat of the next window
+                i_reg <= '0;
+                iw_reg <= nxt_col0;
+                ca_reg <= nxt_cbase;
+                cbase_reg <= nxt_cbase;
+                ih_reg <= nxt_row0;
+                sloti_reg <= nxt_slot0;
+              end
+            end
+          end
+        end
+      end
+    end
+
+    always_ff @(posedge ap_clk) begin
+      if (s_fire) mem[wr_addr_reg] <= s_axis_tdata;
+    end
+
+    always_ff @(posedge ap_clk) begin
+      if (issue) s1_pad_reg <= pad;
+      if (issue && !pad) rd_reg <= mem[rd_addr];
+    end
+  end else begin : g_parallel
+    // NR*KW banks; one cycle reads a whole window, one column class per bank column
+    localparam int unsigned PXB = C * BITS;  // bits per pixel
+    localparam int unsigned QW = (IFM_W + KW - 1) / KW;  // words per bank
+    localparam int unsigned QAW = cbits(QW);
+    localparam int unsigned KB = cbits(KW);
+    localparam int unsigned SW_DIV = STRIDE_W / KW;
+    localparam int unsigned SW_MOD = STRIDE_W % KW;
+    localparam int unsigned R_START = (KW - PAD_LEFT % KW) % KW;  // -PAD_LEFT mod KW
+    localparam pos_t S_Q_START = -CW'((PAD_LEFT + KW - 1) / KW);  // floor(-PAD_LEFT / KW)
+    localparam pos_t S_QW1 = CW'(QW - 1);
+
+    // writer: slot, column class and bank word of the pixel being written
+    logic [SLW-1:0] wslot_reg;
+    logic [KB-1:0] wk_reg;
+    logic [QAW-1:0] wq_reg;
+    // reader: col0_reg = q_reg*KW + r_reg (floor division)
+    pos_t q_reg;
+    logic [KB-1:0] r_reg;
+    // window readiness: its bottom-right input pixel has been written
+    pos_t c_last;
+    always_comb begin
+      c_last = col0_reg + S_KW1 > S_IFM_W - S_ONE ? S_IFM_W - S_ONE : col0_reg + S_KW1;
+    end
+    assign beat_ready = d_reg > r_hi || (d_reg == r_hi && wc_reg > c_last);
+    assign win_last = 1'b1;
+
+    always_ff @(posedge ap_clk) begin
+      if (!ap_rst_n) begin
+        wslot_reg <= '0;
+        wk_reg <= '0;
+        wq_reg <= '0;
+        q_reg <= S_Q_START;
+        r_reg <= KB'(R_START);
+      end else begin
+        if (w_pix_done) begin
+          if (w_row_done) begin
+            wslot_reg <= slot_add(wslot_reg, 1);
+            wk_reg <= '0;
+            wq_reg <= '0;
+          end else if (wk_reg == KB'(KW - 1)) begin
+            wk_reg <= '0;
+            wq_reg <= wq_reg + 1'b1;
+          end else begin
+            wk_reg <= wk_reg + 1'b1;
+          end
+        end
+        if (win_done) begin
+          if (last_ow) begin
+            q_reg <= S_Q_START;
+            r_reg <= KB'(R_START);
+          end else if (32'(r_reg) + SW_MOD >= KW) begin
+            q_reg <= q_reg + CW'(SW_DIV + 1);
+            r_reg <= KB'(32'(r_reg) + SW_MOD - KW);
+          end else begin
+            q_reg <= q_reg + CW'(SW_DIV);
+            r_reg <= KB'(32'(r_reg) + SW_MOD);
+          end
+        end
+      end
+    end
+
+    // per column class k: the bank word holding window column (k - r) mod KW
+    logic [KW*QAW-1:0] rd_addr;  // word of column class k at [k*QAW +: QAW]
+    always_comb begin
+      for (int k = 0; k < KW; k++) begin
+        pos_t a;
+        a = q_reg + ((r_reg > KB'(k)) ? S_ONE : '0);
+        if (a < 0) rd_addr[k*QAW+:QAW] = '0;  // padding column: data unused
+        else if (a > S_QW1) rd_addr[k*QAW+:QAW] = QAW'(QW - 1);
+        else rd_addr[k*QAW+:QAW] = QAW'(a);
+      end
+    end
+
+    wire logic [NR*KW*PXB-1:0] rd_all;
+    for (genvar s = 0; s < NR; s++) begin : g_row
+      for (genvar k = 0; k < KW; k++) begin : g_col
+        logic [PXB-1:0] mem[QW];
+        logic [PXB-1:0] rd_reg;
+        always_ff @(posedge ap_clk) begin
+          if (w_pix_done && wslot_reg == SLW'(s) && wk_reg == KB'(k)) mem[wq_reg] <= s_axis_tdata;
+        end
+        always_ff @(posedge ap_clk) begin
+          if (issue) rd_reg <= mem[rd_addr[k*QAW+:QAW]];
+        end
+        assign rd_all[(s*KW+k)*PXB+:PXB] = rd_reg;
+      end
+    end
+
+    // metadata of the read in flight: row slot rotation, column class rotation, padding masks
+    logic [SLW-1:0] s1_slot0_reg;
+    logic [KB-1:0] s1_r_reg;
+    logic [KH-1:0] s1_rowpad_reg;
+    logic [KW-1:0] s1_colpad_reg;
+    always_ff @(posedge ap_clk) begin
+      if (issue) begin
+        s1_slot0_reg <= slot0_reg;
+        s1_r_reg <= r_reg;
+        for (int i = 0; i < KH; i++) begin
+          s1_rowpad_reg[i] <= row0_reg + CW'(i) < 0 || row0_reg + CW'(i) >= S_IFM_H;
+        end
+        for (int j = 0; j < KW; j++) begin
+          s1_colpad_reg[j] <= col0_reg + CW'(j) < 0 || col0_reg + CW'(j) >= S_IFM_W;
+        end
+      end
+    end
+
+    // window row i comes from slot (s1_slot0 + i) mod NR, window column j from column class
+    // (s1_r + j) mod KW: rotations written as one-hot selects over constant indices
+    logic [KH*KW*PXB-1:0] win_rows;  // window row i at [i*KW*PXB +: KW*PXB], by column class
+    always_comb begin
+      for (int i = 0; i < KH; i++) begin
+        win_rows[i*KW*PXB+:KW*PXB] = '0;
+        for (int s = 0; s < NR; s++) begin
+          if (s1_slot0_reg == SLW'((s + NR - i) % NR)) win_rows[i*KW*PXB+:KW*PXB] = rd_all[s*KW*PXB+:KW*PXB];
+        end
+      end
+    end
+    always_comb begin
+      for (int i = 0; i < KH; i++) begin
+        for (int j = 0; j < KW; j++) begin
+          logic [PXB-1:0] px;
+          px = '0;
+          for (int k = 0; k < KW; k++) begin
+            if (s1_r_reg == KB'((k + KW - j) % KW)) px = win_rows[(i*KW+k)*PXB+:PXB];
+          end
+          s1_data[(i*KW+j)*PXB+:PXB] = (s1_rowpad_reg[i] || s1_colpad_reg[j]) ? {C{PAD_VALUE}} : px;
+        end
+      end
+    end
+  end
+endmodule
+`default_nettype wire

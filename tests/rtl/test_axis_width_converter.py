@@ -1,0 +1,85 @@
+"""cocotb bench of axis_width_converter: the output bit stream equals the input bit stream, frame by frame,
+under idles and back-pressure."""
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import cocotb
+import numpy as np
+import pytest
+
+from tests.rtl.axis import VARIANTS, StreamSink, StreamSource, reset, run_bench
+
+TEST_MODULE = "tests.rtl.test_axis_width_converter"
+#: output beats per variant, at least (whole frames, 3 or more)
+MIN_BEATS = 400
+
+
+def slices(frame, frame_bits, width):
+    """A frame (an int of ``frame_bits`` bits) as beats of ``width`` bits, LSB first."""
+    return [(frame >> lo) & ((1 << width) - 1) for lo in range(0, frame_bits, width)]
+
+
+@cocotb.test()
+async def run_test_axis_width_converter(dut):
+    in_width, out_width, frame_bits = (int(getattr(dut, n).value) for n in ("IN_WIDTH", "OUT_WIDTH", "FRAME_BITS"))
+    out_per_frame = frame_bits // out_width
+    frames_count = max(3, -(-MIN_BEATS // out_per_frame))
+    rng = np.random.default_rng(in_width * 1000 + out_width)
+    frames = [int.from_bytes(rng.bytes(-(-frame_bits // 8)), "little") & ((1 << frame_bits) - 1)
+              for _ in range(frames_count)]
+    frames[0], frames[1] = (1 << frame_bits) - 1, 1 << (frame_bits - 1)  # all ones; one bit at the top
+    words_in = [word for frame in frames for word in slices(frame, frame_bits, in_width)]
+    words_out = [word for frame in frames for word in slices(frame, frame_bits, out_width)]
+
+    for name, (idle, backpressure) in VARIANTS.items():
+        await reset(dut)
+        source = StreamSource(dut, words_in, idle=idle, seed=len(name))
+        sink = StreamSink(dut, len(words_out), backpressure=backpressure, seed=3 * len(name))
+        cocotb.start_soon(source.run())
+        await sink.run()
+        for index, (got, want) in enumerate(zip(sink.words, words_out)):
+            assert got == want, f"{name}: beat {index} (frame {index // out_per_frame}) is {got:#x}, expected {want:#x}"
+        if name == "plain":
+            expected = max(frame_bits // in_width, out_per_frame)
+            last = [sink.cycles[(f + 1) * out_per_frame - 1] for f in range(frames_count)]
+            measured = (last[-1] - last[0]) / (frames_count - 1)
+            dut._log.info("axis_width_converter %d -> %d, frame %d: %.2f cycles per frame, expected %d",
+                          in_width, out_width, frame_bits, measured, expected)
+            assert abs(measured - expected) <= 0.05 * expected + 2, f"{measured} cycles per frame, expected {expected}"
+
+
+#: Verilator's runtime objects do not depend on the design (only on the build flags, the same in every
+#: run_bench build): compile them once per pytest session instead of ~10 s of g++ in every build.
+RUNTIME_OBJECTS = ("verilated.o", "verilated_vpi.o", "verilated_threads.o", "verilated_dpi.o")
+
+
+def run_bench_shared_runtime(toplevel, parameters, build_dir, tmp_path_factory, extra_env=None):
+    """``run_bench`` of ``<toplevel>.sv``, reusing the runtime objects of this session's first build.
+
+    The copies are dated an hour ahead so that make keeps them although Verilator rewrites Vtop.mk (the
+    objects depend on it); make notes the clock skew, which is harmless here.
+    """
+    cache = tmp_path_factory.getbasetemp() / "verilator_runtime"
+    if cache.is_dir():
+        ahead = time.time() + 3600
+        for name in RUNTIME_OBJECTS:
+            shutil.copy(cache / name, build_dir / name)
+            os.utime(build_dir / name, (ahead, ahead))
+    run_bench(toplevel, [f"{toplevel}.sv"], parameters, TEST_MODULE, build_dir, extra_env)
+    if not cache.is_dir():
+        staging = Path(tempfile.mkdtemp(dir=cache.parent))
+        for name in RUNTIME_OBJECTS:
+            shutil.copy(build_dir / name, staging / name)
+        staging.rename(cache)
+
+
+@pytest.mark.parametrize("in_width, out_width, frame_bits", [(8, 3, 24), (6, 4, 12), (16, 64, 128), (5, 5, 10),
+                                                             (4, 6, 12)],
+                         ids=["8to3f24", "6to4f12", "16to64f128", "5to5f10", "4to6f12"])
+def test_axis_width_converter(in_width, out_width, frame_bits, tmp_path_factory):
+    build_dir = tmp_path_factory.mktemp("axis_width_converter")
+    parameters = {"IN_WIDTH": in_width, "OUT_WIDTH": out_width, "FRAME_BITS": frame_bits}
+    run_bench_shared_runtime("axis_width_converter", parameters, build_dir, tmp_path_factory)

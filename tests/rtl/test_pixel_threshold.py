@@ -1,0 +1,109 @@
+"""cocotb bench of pixel_threshold: bits equal flow.ops.threshold.threshold (NHWC) with the memory of
+flow.packing.mvau_threshold_words, under idles and back-pressure."""
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import cocotb
+import numpy as np
+import pytest
+
+from flow.ops.threshold import per_pixel_thresholds, threshold
+from flow.packing import mvau_threshold_words, pack_words, write_memh
+from tests.rtl.axis import VARIANTS, StreamSink, StreamSource, reset, run_bench
+
+TEST_MODULE = "tests.rtl.test_pixel_threshold"
+#: input beats per variant, at least (whole frames, 3 or more)
+MIN_BEATS = 600
+
+
+def cycles_per_frame(sink, beats_per_frame):
+    """Steady-state frame period: distance between the last beats of the first and the last frame, per frame."""
+    last = [sink.cycles[(f + 1) * beats_per_frame - 1] for f in range(len(sink.cycles) // beats_per_frame)]
+    return (last[-1] - last[0]) / (len(last) - 1)
+
+
+@cocotb.test()
+async def run_test_pixel_threshold(dut):
+    names = ("H", "W", "C", "PE", "ACC_BITS", "PERIOD_H", "PERIOD_W")
+    p = {name: int(getattr(dut, name).value) for name in names}
+    height, width, channels, pe, bits = p["H"], p["W"], p["C"], p["PE"], p["ACC_BITS"]
+    period = (p["PERIOD_H"], p["PERIOD_W"])
+    thr = np.load(os.environ["THRESHOLDS_NPY"])
+    assert thr.shape == (channels, period[0] * period[1])
+    beats_per_frame = height * width * channels // pe
+    frames = max(3, -(-MIN_BEATS // beats_per_frame))
+    rng = np.random.default_rng(sum(p.values()))
+    lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    acc = rng.integers(lo, hi + 1, (frames, height, width, channels))
+    # half of the accumulators sit at their threshold or one off it: the >= boundary is exercised
+    near = per_pixel_thresholds(thr, height, width, period, "NHWC")[None] + rng.integers(-1, 2, acc.shape)
+    acc = np.where(rng.random(acc.shape) < 0.5, np.clip(near, lo, hi), acc)
+    golden = threshold(acc, thr, period, "NHWC").astype(np.int64)
+    assert 0 < golden.sum() < golden.size
+    words_in = pack_words(acc.reshape(-1), pe, bits)
+    words_out = pack_words(golden.reshape(-1), pe, 1)
+
+    for name, (idle, backpressure) in VARIANTS.items():
+        await reset(dut)
+        source = StreamSource(dut, words_in, idle=idle, seed=len(name))
+        sink = StreamSink(dut, len(words_out), backpressure=backpressure, seed=3 * len(name))
+        cocotb.start_soon(source.run())
+        await sink.run()
+        for index, (got, want) in enumerate(zip(sink.words, words_out)):
+            assert got == want, f"{name}: beat {index} (frame {index // beats_per_frame}) is {got:#x}, expected {want:#x}"
+        if name == "plain":
+            expected = beats_per_frame  # PixelThreshold.expected_cycles
+            measured = cycles_per_frame(sink, beats_per_frame)
+            dut._log.info("pixel_threshold %s: %.2f cycles per frame, expected %d", p, measured, expected)
+            assert abs(measured - expected) <= 0.05 * expected + 2, f"{measured} cycles per frame, expected {expected}"
+
+
+#: Verilator's runtime objects do not depend on the design (only on the build flags, the same in every
+#: run_bench build): compile them once per pytest session instead of ~10 s of g++ in every build.
+RUNTIME_OBJECTS = ("verilated.o", "verilated_vpi.o", "verilated_threads.o", "verilated_dpi.o")
+
+
+def run_bench_shared_runtime(toplevel, parameters, build_dir, tmp_path_factory, extra_env=None):
+    """``run_bench`` of ``<toplevel>.sv``, reusing the runtime objects of this session's first build.
+
+    The copies are dated an hour ahead so that make keeps them although Verilator rewrites Vtop.mk (the
+    objects depend on it); make notes the clock skew, which is harmless here.
+    """
+    cache = tmp_path_factory.getbasetemp() / "verilator_runtime"
+    if cache.is_dir():
+        ahead = time.time() + 3600
+        for name in RUNTIME_OBJECTS:
+            shutil.copy(cache / name, build_dir / name)
+            os.utime(build_dir / name, (ahead, ahead))
+    run_bench(toplevel, [f"{toplevel}.sv"], parameters, TEST_MODULE, build_dir, extra_env)
+    if not cache.is_dir():
+        staging = Path(tempfile.mkdtemp(dir=cache.parent))
+        for name in RUNTIME_OBJECTS:
+            shutil.copy(build_dir / name, staging / name)
+        staging.rename(cache)
+
+
+@pytest.mark.parametrize("h, w, c, pe, acc_bits, period", [
+    (3, 5, 6, 3, 8, (2, 2)),   # DeSign: 4 phases, odd frame size (the period does not divide it)
+    (1, 1, 10, 2, 12, (1, 1)),  # fully connected: one pixel, one phase
+    (4, 3, 4, 1, 5, (3, 2)),   # 6 phases, PE 1
+], ids=["3x5c6pe3a8p2x2", "1x1c10pe2a12p1x1", "4x3c4pe1a5p3x2"])
+def test_pixel_threshold(h, w, c, pe, acc_bits, period, tmp_path_factory):
+    build_dir = tmp_path_factory.mktemp("pixel_threshold")
+    rng = np.random.default_rng(c * 100 + acc_bits)
+    lo, hi = -(1 << (acc_bits - 1)), (1 << (acc_bits - 1)) - 1
+    thr = rng.integers(lo, hi + 1, (c, period[0] * period[1]))
+    thr.flat[0], thr.flat[-1] = lo, hi  # the extremes: always and almost never passed
+    np.save(build_dir / "thresholds.npy", thr)
+    memh = build_dir / "thresholds.memh"
+    write_memh(memh, mvau_threshold_words(thr, pe, acc_bits), pe * acc_bits)
+    parameters = {"H": h, "W": w, "C": c, "PE": pe, "ACC_BITS": acc_bits, "PERIOD_H": period[0],
+                  "PERIOD_W": period[1],
+                  # Verilator takes a string parameter as -GNAME="text"; the runner passes no shell, so the
+                  # quotes reach Verilator as they are
+                  "THRESHOLDS_FILE": f'"{memh}"'}
+    run_bench_shared_runtime("pixel_threshold", parameters, build_dir, tmp_path_factory,
+                             extra_env={"THRESHOLDS_NPY": str(build_dir / "thresholds.npy")})

@@ -1,0 +1,116 @@
+"""cocotb bench of sliding_window: every output beat against the golden ``sliding_window`` (bit-exact),
+under random input idles and output back-pressure, frames back to back; the plain variant also checks
+the steady-state cycles per frame against ``SlidingWindow.expected_cycles``' formula."""
+import json
+import os
+
+import cocotb
+import numpy as np
+import pytest
+from cocotb.triggers import FallingEdge, ReadOnly
+
+from flow.ops.hw import window_dims
+from flow.ops.sliding_window import sliding_window
+from flow.packing import pack_words
+from tests.rtl.axis import VARIANTS, StreamSink, StreamSource, reset, run_bench
+
+FRAMES = 2
+
+
+def geometry(cfg):
+    """(OH, OW, parallel-window flag, input lanes) of a case."""
+    p = cfg["params"]
+    oh, ow = window_dims(p["IFM_H"], p["IFM_W"], (p["KH"], p["KW"]), (p["STRIDE_H"], p["STRIDE_W"]),
+                         (p["PAD_TOP"], p["PAD_LEFT"], p["PAD_BOTTOM"], p["PAD_RIGHT"]))
+    parallel = p["SIMD"] == p["KH"] * p["KW"] * p["C"] and p["KH"] * p["KW"] > 1
+    return oh, ow, parallel, p["C"] if parallel else p["SIMD"]
+
+
+def expected_cycles(cfg):
+    """Cycles per frame in steady state (the formula of ``SlidingWindow.expected_cycles``)."""
+    p = cfg["params"]
+    oh, ow, parallel, _ = geometry(cfg)
+    if parallel:
+        return max(p["IFM_H"] * p["IFM_W"], oh * ow)
+    return max(p["IFM_H"] * p["IFM_W"] * p["C"], oh * ow * p["KH"] * p["KW"] * p["C"]) // p["SIMD"]
+
+
+def stimulus(cfg, seed):
+    """Random input frames and the golden output, both as packed stream words."""
+    p, signed, frames = cfg["params"], cfg["signed"], cfg.get("frames", FRAMES)
+    bits = p["BITS"]
+    rng = np.random.default_rng(seed)
+    low, high = (-(1 << (bits - 1)), 1 << (bits - 1)) if signed else (0, 1 << bits)
+    x = rng.integers(low, high, size=(frames, p["IFM_H"], p["IFM_W"], p["C"]), dtype=np.int64)
+    pad_value = p["PAD_VALUE"] - (1 << bits) if signed and p["PAD_VALUE"] >= 1 << (bits - 1) else p["PAD_VALUE"]
+    y = sliding_window(x, (p["KH"], p["KW"]), (p["STRIDE_H"], p["STRIDE_W"]),
+                       (p["PAD_TOP"], p["PAD_LEFT"], p["PAD_BOTTOM"], p["PAD_RIGHT"]), pad_value)
+    _, _, _, in_lanes = geometry(cfg)
+    return pack_words(x.reshape(-1), in_lanes, bits), pack_words(y.reshape(-1), p["SIMD"], bits)
+
+
+async def no_extra_beats(dut, label, cycles=20):
+    """Once every beat has been seen, the output must stay idle even with ready high."""
+    for _ in range(cycles):
+        await FallingEdge(dut.ap_clk)
+        dut.m_axis_tready.value = 1
+        await ReadOnly()
+        assert not int(dut.m_axis_tvalid.value), f"{label}: beat beyond the expected frames"
+    await FallingEdge(dut.ap_clk)
+    dut.m_axis_tready.value = 0
+
+
+@cocotb.test()
+async def run_test_sliding_window(dut):
+    cfg = json.loads(os.environ["SLIDING_WINDOW_CASE"])
+    frames, timing = cfg.get("frames", FRAMES), None
+    for index, (name, (idle, backpressure)) in enumerate(VARIANTS.items()):
+        words_in, words_out = stimulus(cfg, seed=100 + index)
+        per_frame = len(words_out) // frames
+        await reset(dut)
+        source = StreamSource(dut, words_in, idle=idle, seed=10 + index)
+        sink = StreamSink(dut, len(words_out), backpressure=backpressure, seed=20 + index)
+        feeding = cocotb.start_soon(source.run())
+        await sink.run(timeout_cycles=50 * len(words_out) + 1000)
+        await feeding  # unused trailing rows/columns may still be entering
+        await no_extra_beats(dut, f"{cfg['name']}/{name}")
+        for beat, (got, want) in enumerate(zip(sink.words, words_out)):
+            assert got == want, (f"{cfg['name']}/{name}: beat {beat} (frame {beat // per_frame}, "
+                                 f"beat {beat % per_frame}) got {got:#x}, want {want:#x}")
+        if name == "plain":
+            expected = expected_cycles(cfg)
+            measured = sink.cycles[2 * per_frame - 1] - sink.cycles[per_frame - 1]
+            latency = sink.cycles[0]
+            dut._log.info(f"{cfg['name']}: cycles/frame {measured} (expected {expected}), "
+                          f"first beat at cycle {latency}, frame 1 done at cycle {sink.cycles[per_frame - 1]}")
+            timing = measured, expected
+    measured, expected = timing  # checked after the data of every variant
+    assert abs(measured - expected) <= 0.05 * expected + 4, \
+        f"{cfg['name']}: {measured} cycles per frame, expected about {expected}"
+
+
+def case(name, ifm, c, kernel, stride, pads, bits, simd, pad_value=0, signed=False):
+    (h, w), (kh, kw), (sh, sw) = ifm, kernel, stride
+    top, left, bottom, right = pads
+    params = {"IFM_H": h, "IFM_W": w, "C": c, "KH": kh, "KW": kw, "STRIDE_H": sh, "STRIDE_W": sw,
+              "PAD_TOP": top, "PAD_LEFT": left, "PAD_BOTTOM": bottom, "PAD_RIGHT": right, "BITS": bits,
+              "SIMD": simd, "PAD_VALUE": pad_value & ((1 << bits) - 1)}  # PAD_VALUE as its bit pattern
+    return pytest.param({"name": name, "params": params, "signed": signed}, id=name)
+
+
+CASES = [
+    case("5x7c4k3_simd2", (5, 7), 4, (3, 3), (1, 1), (0, 0, 0, 0), bits=1, simd=2),
+    case("6x6c2k3_pad1_simd1", (6, 6), 2, (3, 3), (1, 1), (1, 1, 1, 1), bits=1, simd=1),
+    case("8x8c3k3_int8_simd3", (8, 8), 3, (3, 3), (1, 1), (0, 0, 0, 0), bits=8, simd=3, signed=True),
+    case("8x8c3k3_int8_pad_simd3", (8, 8), 3, (3, 3), (1, 1), (1, 2, 2, 1), bits=8, simd=3,
+         pad_value=-128, signed=True),
+    case("7x5c2k2s2_simd2", (7, 5), 2, (2, 2), (2, 2), (0, 0, 0, 0), bits=4, simd=2),
+    case("6x5c2k3_pad1_parallel", (6, 5), 2, (3, 3), (1, 1), (1, 1, 1, 1), bits=1, simd=18),
+]
+
+
+@pytest.mark.parametrize("cfg", CASES)
+def test_sliding_window(cfg, tmp_path_factory):
+    run_bench("sliding_window", ["sliding_window.sv"], cfg["params"], "tests.rtl.test_sliding_window",
+              tmp_path_factory.mktemp(f"sliding_window_{cfg['name']}"),
+              extra_env={"SLIDING_WINDOW_CASE": json.dumps(cfg)})
