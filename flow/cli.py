@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "models.export",
     "flow.build",
     "flow.run",
+    "flow.verify_command",
     "models.kernel_design",
     "flow.demo",
 ]

@@ -106,7 +106,7 @@ class FastGraph:
         graph = helper.make_graph([node], "node", inputs, outputs, inits)
         if node.op_type in ("Reshape",):  # a fixed shape with batch 1 -> let the batch dimension free
             shape = self.consts[node.input[1]].copy()
-            shape[0] = -1 if shape[0] == 1 else shape[0]
+            shape[0] = 0 if shape[0] == 1 else shape[0]  # 0: copy the batch dimension
             graph.initializer[[i.name for i in graph.initializer].index(node.input[1])].CopyFrom(
                 onnx.numpy_helper.from_array(shape, node.input[1]))
         opset = [o for o in self.model.model.opset_import if o.domain in ("", "ai.onnx")]

@@ -1,6 +1,7 @@
 """Stitch the folded HW layers into one RTL design: cores, FIFOs, width converters, a generated top.
 
-Writes ``<out>/rtl/``: the core modules used (copied from hw_templates/rtl),
+Every layer gets a FIFO at its input (after a width converter when its producer's beats are
+narrower or wider). Writes ``<out>/rtl/``: the core modules used (copied from hw_templates/rtl),
 one ``.mem`` file per layer memory, ``<top>.sv`` and ``design.json`` (the
 stream of every link, which simulation and the driver read).
 """
@@ -42,14 +43,13 @@ def accelerator_chain(model):
     return chain
 
 
-def depth_after(chain, index, minimum):
-    """FIFO depth after layer ``index``: enough for the next MVAU's whole input vector (it reads the vector
-    during its first output fold, so a slow producer would otherwise stall every fold), at least ``minimum``."""
-    produced = chain[index][1].out_stream().beats
-    if index + 1 < len(chain) and chain[index + 1][0].op_type == "MVAU":
-        consumer = chain[index + 1][1]
-        vector = consumer.in_stream().beats // consumer.pixels()
-        return 2 ** math.ceil(math.log2(max(minimum, min(produced, 2 * vector))))
+def input_fifo_depth(op, node, minimum):
+    """Depth of the FIFO in front of a layer: an MVAU reads its whole input vector during its first output
+    fold, so it gets room for two vectors (and never stalls its producer for long); others ``minimum``."""
+    stream = op.in_stream()
+    if node.op_type == "MVAU":
+        vector = stream.beats // op.pixels()
+        return 2 ** math.ceil(math.log2(max(minimum, min(stream.beats, 2 * vector))))
     return minimum
 
 
@@ -112,7 +112,6 @@ def generate(model, out_dir, top="signflow_top", fifo_depth=DEFAULT_FIFO_DEPTH):
     rtl_dir.mkdir(parents=True)
     top = sanitize(top)
     chain = accelerator_chain(model)
-    fifo_depths = {node.name: depth_after(chain, index, fifo_depth) for index, (node, _) in enumerate(chain)}
     st = Stitcher(rtl_dir)
     st.used.add(top)
     first_in, last_out = chain[0][1].in_stream(), chain[-1][1].out_stream()
@@ -124,7 +123,7 @@ def generate(model, out_dir, top="signflow_top", fifo_depth=DEFAULT_FIFO_DEPTH):
     for node, op in chain:
         inst = sanitize(node.name, st.used)
         stream_in, stream_out = op.in_stream(), op.out_stream()
-        if stream_in.width != previous.width:
+        if stream_in.width != previous.width:  # regroup the same bits into the layer's beat width
             if stream_in.beats * stream_in.width != previous.beats * previous.width:
                 raise node_error(node, f"its input frame ({stream_in.beats} x {stream_in.width} bits) differs "
                                  f"from its producer's output ({previous.beats} x {previous.width} bits)")
@@ -133,16 +132,19 @@ def generate(model, out_dir, top="signflow_top", fifo_depth=DEFAULT_FIFO_DEPTH):
                                                       FRAME_BITS=previous.beats * previous.width),
                    source, conv, stream_in.width)
             source = conv
+        fifo = sanitize(f"{inst}_fifo", st.used)
+        st.add("axis_fifo", fifo, dict(WIDTH=stream_in.width, DEPTH=input_fifo_depth(op, node, fifo_depth)),
+               source, fifo, stream_in.width)
         module, params, memories = op.rtl(model)
         st.memories(inst, memories, params)
-        st.add(module, inst, params, source, inst, stream_out.width)
-        fifo = sanitize(f"{inst}_fifo", st.used)
-        depth = fifo_depths.get(node.name, fifo_depth)
-        st.add("axis_fifo", fifo, dict(WIDTH=stream_out.width, DEPTH=depth), inst, fifo, stream_out.width)
+        st.add(module, inst, params, fifo, inst, stream_out.width)
         st.links.append(dict(name=inst, node=node.name, op=node.op_type, tensor=node.output[0],
                              lanes=stream_out.lanes, bits=stream_out.bits, beats=stream_out.beats,
                              signed=stream_out.bits > 1))
-        source, previous = fifo, stream_out
+        source, previous = inst, stream_out
+    out_fifo = sanitize("out_fifo", st.used)
+    st.add("axis_fifo", out_fifo, dict(WIDTH=last_out.width, DEPTH=fifo_depth), source, out_fifo, last_out.width)
+    source = out_fifo
     pad_out = out_width - last_out.width
     st.body += [f"  assign m_axis_0_tdata = {{{pad_out}'b0, {source}_tdata}};" if pad_out else
                 f"  assign m_axis_0_tdata = {source}_tdata;",

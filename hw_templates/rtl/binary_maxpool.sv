@@ -82,7 +82,7 @@ module binary_maxpool #(
   // ---- horizontal stage: slot j holds the partial OR of column window ow = qw - k, k = (qw - j) mod NC
   logic [PE-1:0] hacc_reg[NC][CF];
   logic [NC-1:0] h_write;        // slot j's window contains this column
-  logic [PE-1:0] h_new[NC];      // slot j's partial OR including this beat
+  logic [NC*PE-1:0] h_new;       // slot j's partial OR including this beat, at [j*PE +: PE]
   logic [PE-1:0] h_result;       // the finished horizontal OR of a window closed by this beat
   logic          h_done;         // this beat closes a column window
 
@@ -97,9 +97,9 @@ module binary_maxpool #(
       // window qw - k exists and reaches this column
       h_write[j] = k <= 32'(qw_reg) && 32'(qw_reg) - k < OW && 32'(rw_reg) + k * STRIDE_W < KW;
       first = k == 0 && rw_reg == '0;
-      h_new[j] = first ? s_axis_tdata : hacc_reg[j][cf_reg] | s_axis_tdata;
+      h_new[j*PE+:PE] = first ? s_axis_tdata : hacc_reg[j][cf_reg] | s_axis_tdata;
       if (h_write[j] && 32'(rw_reg) + k * STRIDE_W == KW - 1) begin
-        h_result = h_new[j];
+        h_result = h_new[j*PE+:PE];
         h_done = 1'b1;
       end
     end
@@ -107,13 +107,13 @@ module binary_maxpool #(
 
   always_ff @(posedge ap_clk) begin
     for (int unsigned j = 0; j < NC; j++) begin
-      if (accept && h_write[j]) hacc_reg[j][cf_reg] <= h_new[j];
+      if (accept && h_write[j]) hacc_reg[j][cf_reg] <= h_new[j*PE+:PE];
     end
   end
 
   // ---- vertical stage: row slot s holds the partial ORs of window row oh = qh - k, k = (qh - s) mod NR
   logic [NR-1:0] v_emit;  // slot s closes its window row with this result
-  logic [PE-1:0] v_out[NR];
+  logic [NR*PE-1:0] v_out;  // slot s's finished window row or zeros, at [s*PE +: PE]
 
   for (genvar s = 0; s < NR; s++) begin : g_row
     logic [PE-1:0] row_mem[ROW_WORDS];
@@ -131,7 +131,7 @@ module binary_maxpool #(
     end
 
     assign v_emit[s] = h_done && in_window && last;
-    assign v_out[s] = v_emit[s] ? v_new : '0;
+    assign v_out[s*PE+:PE] = v_emit[s] ? v_new : '0;
 
     always_ff @(posedge ap_clk) begin
       if (accept && h_done && in_window && !last) row_mem[haddr_reg] <= v_new;
@@ -141,7 +141,7 @@ module binary_maxpool #(
   logic [PE-1:0] pooled;
   always_comb begin
     pooled = '0;
-    for (int unsigned s = 0; s < NR; s++) pooled |= v_out[s];
+    for (int unsigned s = 0; s < NR; s++) pooled |= v_out[s*PE+:PE];
   end
 
   // ---- counters

@@ -1,7 +1,7 @@
 // signflow Verilator harness: streams frames through the stitched top, with random
 // input stalls and output back-pressure, and records every output beat with its cycle.
 //
-//   harness IN.hex OUT.txt STALL_PROB BACKPRESSURE_PROB SEED EXPECTED IDLE_LIMIT [TAPS_DIR|-] [TRACE.fst]
+//   harness IN.hex OUT.txt STALL_PROB BACKPRESSURE_PROB SEED EXPECTED IDLE_LIMIT [TAPS_DIR|-] [TRACE.vcd]
 //
 // IN.hex: one input beat per line (hex). OUT.txt: "cycle hex" per output beat.
 // Stops after EXPECTED output beats, or after IDLE_LIMIT cycles without one (a hang).
@@ -20,7 +20,7 @@
 #include "harness_config.h"
 #include "verilated.h"
 #if VM_TRACE
-#include "verilated_fst_c.h"
+#include "verilated_vcd_c.h"
 #endif
 
 using Words = std::vector<uint32_t>;  // a beat, 32-bit words, least significant first
@@ -91,10 +91,10 @@ int main(int argc, char** argv) {
   auto context = std::make_unique<VerilatedContext>();
   auto top = std::make_unique<VTOP>(context.get());
 #if VM_TRACE
-  std::unique_ptr<VerilatedFstC> trace;
+  std::unique_ptr<VerilatedVcdC> trace;
   if (argc > 9) {
     context->traceEverOn(true);
-    trace = std::make_unique<VerilatedFstC>();
+    trace = std::make_unique<VerilatedVcdC>();
     top->trace(trace.get(), 99);
     trace->open(argv[9]);
   }

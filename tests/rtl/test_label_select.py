@@ -33,7 +33,7 @@ def scores(rng, frames, num, bits):
             frame = rng.integers(lo, hi + 1, num)
         else:  # everything at the minimum but a few tied maxima
             frame = np.full(num, lo)
-            frame[rng.choice(num, 2, replace=False)] = lo + 1
+            frame[rng.choice(num, min(2, num), replace=False)] = lo + 1
         out.append(np.clip(frame, lo, hi))
     return np.stack(out)
 

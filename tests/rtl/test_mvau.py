@@ -21,7 +21,7 @@ CASES = {
     "int_thr_conv": (27, 8, 2, 3, "int", 8, "threshold", (4, 3), (2, 2)),
     "bin_acc_fc": (64, 10, 5, 16, "binary", 1, "acc", (1, 1), (1, 1)),
     "int_acc_serial": (20, 6, 1, 1, "int", 4, "acc", (2, 3), (1, 1)),  # PE = SIMD = 1: no adder tree
-    # NF = SF = 1: one output beat per cycle; the periods divide neither output dimension
+    # NF = SF = 1: one output beat per cycle; the last row and column of a frame end mid-period
     "bin_thr_parallel": (10, 3, 3, 10, "binary", 1, "threshold", (5, 4), (3, 2)),
 }
 

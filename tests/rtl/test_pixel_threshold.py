@@ -1,5 +1,6 @@
 """cocotb bench of pixel_threshold: bits equal flow.ops.threshold.threshold (NHWC) with the memory of
 flow.packing.mvau_threshold_words, under idles and back-pressure."""
+import json
 import os
 import shutil
 import tempfile
@@ -102,8 +103,8 @@ def test_pixel_threshold(h, w, c, pe, acc_bits, period, tmp_path_factory):
     write_memh(memh, mvau_threshold_words(thr, pe, acc_bits), pe * acc_bits)
     parameters = {"H": h, "W": w, "C": c, "PE": pe, "ACC_BITS": acc_bits, "PERIOD_H": period[0],
                   "PERIOD_W": period[1],
-                  # Verilator takes a string parameter as -GNAME="text"; the runner passes no shell, so the
-                  # quotes reach Verilator as they are
-                  "THRESHOLDS_FILE": f'"{memh}"'}
+                  # a string parameter reaches Verilator as -GNAME="text": the runner runs no shell, so the
+                  # quotes must be in the value
+                  "THRESHOLDS_FILE": json.dumps(str(memh))}
     run_bench_shared_runtime("pixel_threshold", parameters, build_dir, tmp_path_factory,
                              extra_env={"THRESHOLDS_NPY": str(build_dir / "thresholds.npy")})
