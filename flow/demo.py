@@ -1,9 +1,9 @@
 """``signflow demo``: the main job on the bundled default.
 
-Trains the digits CNN with DeSign, evaluates it, exports it to QONNX (checked
-bit-exact against PyTorch), builds it into a folded HW-layer graph with
-estimates, and runs the digits test set through that graph: its accuracy must
-equal the software model's. Later stages of the flow extend this job.
+Trains the digits CNN with DeSign, exports it to QONNX (checked bit-exact
+against PyTorch), builds it into a folded streaming accelerator, generates its
+RTL and simulates the whole digits test set through it cycle-accurately in
+Verilator: the hardware's accuracy must equal the software model's.
 """
 from pathlib import Path
 
@@ -14,8 +14,9 @@ from models.files import prepare_dir
 
 
 def add_parser(subparsers):
-    p = subparsers.add_parser("demo", help="train, export and build the digits DeSign CNN",
-                              description="Main job on the bundled digits data: train -> export -> build -> run.")
+    p = subparsers.add_parser("demo", help="train, export, build and simulate the digits DeSign CNN",
+                              description="Main job on the bundled digits data: train -> export -> build -> "
+                                          "RTL -> cycle-accurate simulation of the test set.")
     p.add_argument("--out", default="out/demo", help="output folder (default: out/demo)")
     p.add_argument("--epochs", type=int, default=15, help="training epochs (default: 15)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
@@ -26,8 +27,8 @@ def add_parser(subparsers):
 def run(args):
     import torch
 
-    from flow.build import FRONT_END, BuildConfig, run_build
-    from flow.fastrun import FastGraph
+    from flow.build import BuildConfig, run_build
+    from flow.rtlsim import simulate
     from models.checkpoint import load_run
     from models.data import load_dataset
     from models.export import export_run
@@ -40,17 +41,23 @@ def run(args):
     metrics = train(model_cfg, TrainConfig(dataset="digits", epochs=args.epochs, seed=args.seed, out=str(run_dir)))
     onnx_path = export_run(run_dir, out / "model.onnx")
     build_dir = out / "build"
-    graph = run_build(onnx_path, BuildConfig(output_dir=str(build_dir), target_fps=args.target_fps, steps=FRONT_END))
+    graph = run_build(onnx_path, BuildConfig(output_dir=str(build_dir), target_fps=args.target_fps))
 
     x, y = load_dataset("digits", "test")
     model = load_run(run_dir)[0].eval()
     with torch.no_grad():
-        software = model(torch.from_numpy(x)).numpy()
-    hardware = FastGraph(graph)(x)
+        software = model(torch.from_numpy(x)).numpy().argmax(1)
+    scores = []
+    figures = simulate(graph, build_dir / "rtl", x, build_dir / "sim", outputs=scores)
+    hardware = np.asarray(scores).argmax(1)
     if not np.array_equal(software, hardware):
-        raise UserError("the built graph's scores differ from the trained model's; please report this")
+        raise UserError("the simulated hardware's predictions differ from the trained model's; please report this")
+    clock_mhz = 1000 / BuildConfig().clock_ns
     print()
     print((build_dir / "estimate.txt").read_text(), end="")
-    print(f"digits CNN, DeSign 2x2: test accuracy {metrics['test_acc']:.4f} (PyTorch), "
-          f"{np.mean(hardware.argmax(1) == y):.4f} (HW-layer graph, {len(y)} images, scores bit-exact)")
-    print(f"QONNX model: {Path(onnx_path)}   build: {build_dir}")
+    print(f"digits CNN, DeSign 2x2, {len(y)} test images: accuracy {np.mean(software == y):.4f} (PyTorch), "
+          f"{np.mean(hardware == y):.4f} (RTL in Verilator, bit-exact)")
+    print(f"hardware: {figures['cycles_per_frame']} cycles/frame -> "
+          f"{clock_mhz * 1e6 / figures['cycles_per_frame']:.0f} FPS at {clock_mhz:g} MHz, "
+          f"latency {figures['latency_cycles']} cycles; RTL in {build_dir / 'rtl'}")
+    print(f"QONNX model: {Path(onnx_path)}   (training reported test accuracy {metrics['test_acc']:.4f})")

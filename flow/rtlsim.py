@@ -131,8 +131,11 @@ def first_differing_link(design, work_dir, ctx, frames):
     return None
 
 
-def simulate(graph, rtl_dir, x, build_dir, stall=0.0, backpressure=0.0, seed=0, trace=None):
-    """Simulate ``len(x)`` frames; returns the figures for report.json ``rtlsim``; raises on any mismatch."""
+def simulate(graph, rtl_dir, x, build_dir, stall=0.0, backpressure=0.0, seed=0, trace=None, outputs=None):
+    """Simulate ``len(x)`` frames; returns the figures for report.json ``rtlsim``; raises on any mismatch.
+
+    ``outputs``: a list that receives the decoded accelerator outputs, ``[frames, elements]``.
+    """
     rtl_dir, build_dir = Path(rtl_dir), Path(build_dir)
     design = json.loads((rtl_dir / "design.json").read_text())
     start = time.perf_counter()
@@ -156,6 +159,8 @@ def simulate(graph, rtl_dir, x, build_dir, stall=0.0, backpressure=0.0, seed=0, 
         where = first_differing_link(design, build_dir / "taps_run", ctx, bad + 1) or "the output stream"
         raise UserError(f"RTL simulation differs from the reference on {mismatches} of {len(x)} frames "
                         f"(first: frame {bad}); first difference at {where}")
+    if outputs is not None:
+        outputs.extend(decode(words, design["output"]).reshape(len(x), -1))
     frame_ends = [cycles[(f + 1) * beats - 1] for f in range(len(x))]
     steady = np.diff(frame_ends[len(frame_ends) // 2 - 1:]) if len(x) > 2 else np.diff(frame_ends)
     return dict(frames=len(x), mismatches=0, cycles_per_frame=int(np.median(steady)) if len(steady) else None,

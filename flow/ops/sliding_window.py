@@ -82,10 +82,10 @@ class SlidingWindow(HWOp):
     def resources(self):
         height, width, channels = self.get_nodeattr("in_shape")
         kh, kw = self.get_nodeattr("kernel")
-        top, left, bottom, right = self.get_nodeattr("pads")
         simd, bits = self.get_nodeattr("SIMD"), self.get_nodeattr("bits")
-        # buffer kh rows of the padded input, SIMD elements per word
-        luts, brams = memory_cost(kh * (width + left + right) * channels // simd, simd * bits)
+        # the RTL buffers kh + 1 input rows (kh + stride - 1 for strides of 3 and more), SIMD elements per word
+        rows = kh + max(1, self.get_nodeattr("stride")[0] - 1)
+        luts, brams = memory_cost(rows * width * channels // simd, simd * bits)
         luts += 120 + 2 * simd * bits + 10 * math.ceil(math.log2(kh * kw * channels + 1))
         ffs = 80 + 2 * simd * bits
         if self.parallel_window():  # the window lives in registers; rows come from the buffer

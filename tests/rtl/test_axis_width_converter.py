@@ -1,10 +1,5 @@
 """cocotb bench of axis_width_converter: the output bit stream equals the input bit stream, frame by frame,
 under idles and back-pressure."""
-import os
-import shutil
-import tempfile
-import time
-from pathlib import Path
 
 import cocotb
 import numpy as np
@@ -51,35 +46,10 @@ async def run_test_axis_width_converter(dut):
             assert abs(measured - expected) <= 0.05 * expected + 2, f"{measured} cycles per frame, expected {expected}"
 
 
-#: Verilator's runtime objects do not depend on the design (only on the build flags, the same in every
-#: run_bench build): compile them once per pytest session instead of ~10 s of g++ in every build.
-RUNTIME_OBJECTS = ("verilated.o", "verilated_vpi.o", "verilated_threads.o", "verilated_dpi.o")
-
-
-def run_bench_shared_runtime(toplevel, parameters, build_dir, tmp_path_factory, extra_env=None):
-    """``run_bench`` of ``<toplevel>.sv``, reusing the runtime objects of this session's first build.
-
-    The copies are dated an hour ahead so that make keeps them although Verilator rewrites Vtop.mk (the
-    objects depend on it); make notes the clock skew, which is harmless here.
-    """
-    cache = tmp_path_factory.getbasetemp() / "verilator_runtime"
-    if cache.is_dir():
-        ahead = time.time() + 3600
-        for name in RUNTIME_OBJECTS:
-            shutil.copy(cache / name, build_dir / name)
-            os.utime(build_dir / name, (ahead, ahead))
-    run_bench(toplevel, [f"{toplevel}.sv"], parameters, TEST_MODULE, build_dir, extra_env)
-    if not cache.is_dir():
-        staging = Path(tempfile.mkdtemp(dir=cache.parent))
-        for name in RUNTIME_OBJECTS:
-            shutil.copy(build_dir / name, staging / name)
-        staging.rename(cache)
-
-
 @pytest.mark.parametrize("in_width, out_width, frame_bits", [(8, 3, 24), (6, 4, 12), (16, 64, 128), (5, 5, 10),
                                                              (4, 6, 12)],
                          ids=["8to3f24", "6to4f12", "16to64f128", "5to5f10", "4to6f12"])
 def test_axis_width_converter(in_width, out_width, frame_bits, tmp_path_factory):
     build_dir = tmp_path_factory.mktemp("axis_width_converter")
     parameters = {"IN_WIDTH": in_width, "OUT_WIDTH": out_width, "FRAME_BITS": frame_bits}
-    run_bench_shared_runtime("axis_width_converter", parameters, build_dir, tmp_path_factory)
+    run_bench("axis_width_converter", ["axis_width_converter.sv"], parameters, TEST_MODULE, build_dir)

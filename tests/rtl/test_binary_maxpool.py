@@ -1,9 +1,4 @@
 """cocotb bench of binary_maxpool: pooled bits equal flow.ops.maxpool.maxpool_nhwc under idles and back-pressure."""
-import os
-import shutil
-import tempfile
-import time
-from pathlib import Path
 
 import cocotb
 import numpy as np
@@ -55,31 +50,6 @@ async def run_test_binary_maxpool(dut):
             assert abs(measured - expected) <= 0.05 * expected + 2, f"{measured} cycles per frame, expected {expected}"
 
 
-#: Verilator's runtime objects do not depend on the design (only on the build flags, the same in every
-#: run_bench build): compile them once per pytest session instead of ~10 s of g++ in every build.
-RUNTIME_OBJECTS = ("verilated.o", "verilated_vpi.o", "verilated_threads.o", "verilated_dpi.o")
-
-
-def run_bench_shared_runtime(toplevel, parameters, build_dir, tmp_path_factory, extra_env=None):
-    """``run_bench`` of ``<toplevel>.sv``, reusing the runtime objects of this session's first build.
-
-    The copies are dated an hour ahead so that make keeps them although Verilator rewrites Vtop.mk (the
-    objects depend on it); make notes the clock skew, which is harmless here.
-    """
-    cache = tmp_path_factory.getbasetemp() / "verilator_runtime"
-    if cache.is_dir():
-        ahead = time.time() + 3600
-        for name in RUNTIME_OBJECTS:
-            shutil.copy(cache / name, build_dir / name)
-            os.utime(build_dir / name, (ahead, ahead))
-    run_bench(toplevel, [f"{toplevel}.sv"], parameters, TEST_MODULE, build_dir, extra_env)
-    if not cache.is_dir():
-        staging = Path(tempfile.mkdtemp(dir=cache.parent))
-        for name in RUNTIME_OBJECTS:
-            shutil.copy(build_dir / name, staging / name)
-        staging.rename(cache)
-
-
 @pytest.mark.parametrize("ifm_h, ifm_w, c, k, s, pe", [
     (5, 7, 4, (2, 2), (2, 2), 2),   # odd sizes: the last row and column are discarded
     (6, 6, 3, (3, 3), (2, 2), 3),   # overlapping windows
@@ -90,4 +60,4 @@ def test_binary_maxpool(ifm_h, ifm_w, c, k, s, pe, tmp_path_factory):
     parameters = {"IFM_H": ifm_h, "IFM_W": ifm_w, "C": c, "KH": k[0], "KW": k[1],
                   "STRIDE_H": s[0], "STRIDE_W": s[1], "PE": pe}
     build_dir = tmp_path_factory.mktemp("binary_maxpool")
-    run_bench_shared_runtime("binary_maxpool", parameters, build_dir, tmp_path_factory)
+    run_bench("binary_maxpool", ["binary_maxpool.sv"], parameters, TEST_MODULE, build_dir)

@@ -1,10 +1,5 @@
 """cocotb bench of label_select: the output index equals np.argmax (ties to the lowest index) under idles and
 back-pressure."""
-import os
-import shutil
-import tempfile
-import time
-from pathlib import Path
 
 import cocotb
 import numpy as np
@@ -62,33 +57,8 @@ async def run_test_label_select(dut):
             assert abs(measured - beats_per_frame) <= 0.05 * beats_per_frame + 2
 
 
-#: Verilator's runtime objects do not depend on the design (only on the build flags, the same in every
-#: run_bench build): compile them once per pytest session instead of ~10 s of g++ in every build.
-RUNTIME_OBJECTS = ("verilated.o", "verilated_vpi.o", "verilated_threads.o", "verilated_dpi.o")
-
-
-def run_bench_shared_runtime(toplevel, parameters, build_dir, tmp_path_factory, extra_env=None):
-    """``run_bench`` of ``<toplevel>.sv``, reusing the runtime objects of this session's first build.
-
-    The copies are dated an hour ahead so that make keeps them although Verilator rewrites Vtop.mk (the
-    objects depend on it); make notes the clock skew, which is harmless here.
-    """
-    cache = tmp_path_factory.getbasetemp() / "verilator_runtime"
-    if cache.is_dir():
-        ahead = time.time() + 3600
-        for name in RUNTIME_OBJECTS:
-            shutil.copy(cache / name, build_dir / name)
-            os.utime(build_dir / name, (ahead, ahead))
-    run_bench(toplevel, [f"{toplevel}.sv"], parameters, TEST_MODULE, build_dir, extra_env)
-    if not cache.is_dir():
-        staging = Path(tempfile.mkdtemp(dir=cache.parent))
-        for name in RUNTIME_OBJECTS:
-            shutil.copy(build_dir / name, staging / name)
-        staging.rename(cache)
-
-
 @pytest.mark.parametrize("num, pe, bits", [(10, 1, 8), (10, 2, 5), (10, 5, 8), (7, 7, 3)],
                          ids=["num10pe1b8", "num10pe2b5", "num10pe5b8", "num7pe7b3"])
 def test_label_select(num, pe, bits, tmp_path_factory):
     build_dir = tmp_path_factory.mktemp("label_select")
-    run_bench_shared_runtime("label_select", {"NUM": num, "PE": pe, "BITS": bits}, build_dir, tmp_path_factory)
+    run_bench("label_select", ["label_select.sv"], {"NUM": num, "PE": pe, "BITS": bits}, TEST_MODULE, build_dir)

@@ -2,10 +2,6 @@
 flow.packing.mvau_threshold_words, under idles and back-pressure."""
 import json
 import os
-import shutil
-import tempfile
-import time
-from pathlib import Path
 
 import cocotb
 import numpy as np
@@ -62,31 +58,6 @@ async def run_test_pixel_threshold(dut):
             assert abs(measured - expected) <= 0.05 * expected + 2, f"{measured} cycles per frame, expected {expected}"
 
 
-#: Verilator's runtime objects do not depend on the design (only on the build flags, the same in every
-#: run_bench build): compile them once per pytest session instead of ~10 s of g++ in every build.
-RUNTIME_OBJECTS = ("verilated.o", "verilated_vpi.o", "verilated_threads.o", "verilated_dpi.o")
-
-
-def run_bench_shared_runtime(toplevel, parameters, build_dir, tmp_path_factory, extra_env=None):
-    """``run_bench`` of ``<toplevel>.sv``, reusing the runtime objects of this session's first build.
-
-    The copies are dated an hour ahead so that make keeps them although Verilator rewrites Vtop.mk (the
-    objects depend on it); make notes the clock skew, which is harmless here.
-    """
-    cache = tmp_path_factory.getbasetemp() / "verilator_runtime"
-    if cache.is_dir():
-        ahead = time.time() + 3600
-        for name in RUNTIME_OBJECTS:
-            shutil.copy(cache / name, build_dir / name)
-            os.utime(build_dir / name, (ahead, ahead))
-    run_bench(toplevel, [f"{toplevel}.sv"], parameters, TEST_MODULE, build_dir, extra_env)
-    if not cache.is_dir():
-        staging = Path(tempfile.mkdtemp(dir=cache.parent))
-        for name in RUNTIME_OBJECTS:
-            shutil.copy(build_dir / name, staging / name)
-        staging.rename(cache)
-
-
 @pytest.mark.parametrize("h, w, c, pe, acc_bits, period", [
     (3, 5, 6, 3, 8, (2, 2)),   # DeSign: 4 phases, odd frame size (the period does not divide it)
     (1, 1, 10, 2, 12, (1, 1)),  # fully connected: one pixel, one phase
@@ -106,5 +77,5 @@ def test_pixel_threshold(h, w, c, pe, acc_bits, period, tmp_path_factory):
                   # a string parameter reaches Verilator as -GNAME="text": the runner runs no shell, so the
                   # quotes must be in the value
                   "THRESHOLDS_FILE": json.dumps(str(memh))}
-    run_bench_shared_runtime("pixel_threshold", parameters, build_dir, tmp_path_factory,
+    run_bench("pixel_threshold", ["pixel_threshold.sv"], parameters, TEST_MODULE, build_dir,
                              extra_env={"THRESHOLDS_NPY": str(build_dir / "thresholds.npy")})

@@ -91,10 +91,10 @@ async def run_test_sliding_window(dut):
         feeding = cocotb.start_soon(source.run())
         await sink.run(timeout_cycles=50 * len(words_out) + 1000)
         await feeding  # unused trailing rows/columns may still be entering
-        await check_idle_after(dut, cfg, f"{cfg['name']}/{name}")
         for beat, (got, want) in enumerate(zip(sink.words, words_out)):
             assert got == want, (f"{cfg['name']}/{name}: beat {beat} (frame {beat // per_frame}, "
                                  f"beat {beat % per_frame}) got {got:#x}, want {want:#x}")
+        await check_idle_after(dut, cfg, f"{cfg['name']}/{name}")
         if name == "plain":
             expected = expected_cycles(cfg)
             measured = sink.cycles[2 * per_frame - 1] - sink.cycles[per_frame - 1]
