@@ -199,7 +199,21 @@ def step_rtlsim(model, cfg):
     return model
 
 
-STEPS = [step_tidy, step_streamline, step_lower, step_to_hw, step_fold, step_estimate, step_rtl_codegen, step_rtlsim]
+def step_synth_estimate(model, cfg):
+    """Yosys synth_xilinx of the stitched top: LUT / FF / BRAM / DSP per layer beside the analytic estimate."""
+    from flow.estimate import estimate
+    from flow.synth import synth_report, synth_table
+
+    report = synth_report(model, inside(cfg.output_dir, "rtl"), cfg.part(), inside(cfg.output_dir, "synth"),
+                          estimate(model, cfg))
+    with atomic_path(inside(cfg.output_dir, "synth.txt")) as tmp:
+        tmp.write_text(synth_table(report) + "\n")
+    set_figures(model, synth=report)
+    return model
+
+
+STEPS = [step_tidy, step_streamline, step_lower, step_to_hw, step_fold, step_estimate, step_rtl_codegen, step_rtlsim,
+         step_synth_estimate]
 STEP_NAMES = [s.__name__[len("step_"):] for s in STEPS]
 #: the compiler front end: everything before code generation (no simulator needed)
 FRONT_END = STEP_NAMES[:STEP_NAMES.index("estimate") + 1]
@@ -299,10 +313,13 @@ def run_build(model_path, cfg):
     out = prepare_dir(cfg.output_dir)
     prepare_dir(out / "intermediate")
     if cfg.from_step is not None and steps[0] is not STEPS[0]:
-        previous = STEP_NAMES[STEP_NAMES.index(cfg.from_step) - 1]
-        source = intermediate_path(out, previous)
-        if not source.is_file():
-            raise UserError(f"cannot resume from '{cfg.from_step}': {source} is missing; run the build from the start")
+        # the graph of the latest step before it that ran (steps such as rtlsim may have been skipped)
+        saved = [intermediate_path(out, n) for n in STEP_NAMES[:STEP_NAMES.index(cfg.from_step)]]
+        saved = [path for path in saved if path.is_file()]
+        if not saved:
+            raise UserError(f"cannot resume from '{cfg.from_step}': no earlier step's graph in {out / 'intermediate'}; "
+                            "run the build from the start")
+        source = saved[-1]
         model = ModelWrapper(str(source))
     else:
         model = load_onnx(model_path)
