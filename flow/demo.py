@@ -27,7 +27,7 @@ def add_parser(subparsers):
 def run(args):
     import torch
 
-    from flow.build import BuildConfig, run_build
+    from flow.build import STEP_NAMES, BuildConfig, run_build
     from flow.rtlsim import simulate
     from models.checkpoint import load_run
     from models.data import load_dataset
@@ -41,7 +41,8 @@ def run(args):
     metrics = train(model_cfg, TrainConfig(dataset="digits", epochs=args.epochs, seed=args.seed, out=str(run_dir)))
     onnx_path = export_run(run_dir, out / "model.onnx")
     build_dir = out / "build"
-    graph = run_build(onnx_path, BuildConfig(output_dir=str(build_dir), target_fps=args.target_fps))
+    steps = STEP_NAMES[:STEP_NAMES.index("rtlsim") + 1]  # synthesis is left to 'signflow build'
+    graph = run_build(onnx_path, BuildConfig(output_dir=str(build_dir), target_fps=args.target_fps, steps=steps))
 
     x, y = load_dataset("digits", "test")
     model = load_run(run_dir)[0].eval()
