@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/activations.py
 	$(BIN)/python bench/reference_speed.py
 	$(BIN)/python bench/folding.py
+	$(BIN)/python bench/rtl.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check --select F,E9 models flow tests bench
