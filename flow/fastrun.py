@@ -17,7 +17,7 @@ from flow.ops.threshold import per_pixel_thresholds
 from models.errors import UserError
 
 #: samples per chunk: bounds memory on big test sets
-CHUNK = 256
+CHUNK = 1024
 
 
 class FastGraph:

@@ -107,3 +107,29 @@ def run_bench(toplevel, sources, parameters, test_module, build_dir, extra_env=N
     runner.test(hdl_toplevel=toplevel, test_module=test_module, build_dir=build_dir,
                 test_dir=str(Path(__file__).parent), extra_env=extra_env or {},
                 results_xml=str(Path(build_dir) / "results.xml"))
+
+
+async def check_variants(dut, words_in, words_out, beats_per_frame, expected_cycles):
+    """Stream ``words_in`` under every VARIANT and compare all ``words_out`` beats; in the plain variant the
+    steady-state cycles per frame must be within 5% (+2) of ``expected_cycles``. Returns the plain sink."""
+    sinks = {}
+    for name, (idle, backpressure) in VARIANTS.items():
+        await reset(dut)
+        source = StreamSource(dut, words_in, idle=idle, seed=len(name))
+        sink = StreamSink(dut, len(words_out), backpressure=backpressure, seed=3 * len(name))
+        cocotb.start_soon(source.run())
+        await sink.run()
+        for index, (got, want) in enumerate(zip(sink.words, words_out)):
+            assert got == want, f"{name}: beat {index} (frame {index // beats_per_frame}) is {got:#x}, expected {want:#x}"
+        sinks[name] = sink
+    measured = cycles_per_frame(sinks["plain"], beats_per_frame)
+    dut._log.info("%.2f cycles per frame, expected %d", measured, expected_cycles)
+    assert abs(measured - expected_cycles) <= 0.05 * expected_cycles + 2, \
+        f"{measured} cycles per frame, expected {expected_cycles}"
+    return sinks["plain"]
+
+
+def cycles_per_frame(sink, beats_per_frame):
+    """Steady-state frame period: distance between the last beats of the first and the last frame, per frame."""
+    last = [sink.cycles[(f + 1) * beats_per_frame - 1] for f in range(len(sink.cycles) // beats_per_frame)]
+    return (last[-1] - last[0]) / (len(last) - 1)

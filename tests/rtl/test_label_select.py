@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from flow.packing import pack_words
-from tests.rtl.axis import VARIANTS, StreamSink, StreamSource, reset, run_bench
+from tests.rtl.axis import check_variants, run_bench
 
 TEST_MODULE = "tests.rtl.test_label_select"
 FRAMES = 80
@@ -42,20 +42,7 @@ async def run_test_label_select(dut):
     words_out = [int(i) for i in np.argmax(x, axis=1)]
     beats_per_frame = num // pe
 
-    for name, (idle, backpressure) in VARIANTS.items():
-        await reset(dut)
-        source = StreamSource(dut, words_in, idle=idle, seed=len(name))
-        sink = StreamSink(dut, len(words_out), backpressure=backpressure, seed=3 * len(name))
-        cocotb.start_soon(source.run())
-        await sink.run()
-        for index, (got, want) in enumerate(zip(sink.words, words_out)):
-            assert got == want, f"{name}: frame {index} {x[index].tolist()} gives {got}, expected {want}"
-        if name == "plain":
-            measured = (sink.cycles[-1] - sink.cycles[0]) / (len(sink.cycles) - 1)
-            dut._log.info("label_select NUM=%d PE=%d BITS=%d: %.2f cycles per frame, expected %d",
-                          num, pe, bits, measured, beats_per_frame)
-            assert abs(measured - beats_per_frame) <= 0.05 * beats_per_frame + 2
-
+    await check_variants(dut, words_in, words_out, 1, beats_per_frame)
 
 @pytest.mark.parametrize("num, pe, bits", [(10, 1, 8), (10, 2, 5), (10, 5, 8), (7, 7, 3)],
                          ids=["num10pe1b8", "num10pe2b5", "num10pe5b8", "num7pe7b3"])

@@ -9,17 +9,11 @@ import pytest
 
 from flow.ops.threshold import per_pixel_thresholds, threshold
 from flow.packing import mvau_threshold_words, pack_words, write_memh
-from tests.rtl.axis import VARIANTS, StreamSink, StreamSource, reset, run_bench
+from tests.rtl.axis import check_variants, run_bench
 
 TEST_MODULE = "tests.rtl.test_pixel_threshold"
 #: input beats per variant, at least (whole frames, 3 or more)
 MIN_BEATS = 600
-
-
-def cycles_per_frame(sink, beats_per_frame):
-    """Steady-state frame period: distance between the last beats of the first and the last frame, per frame."""
-    last = [sink.cycles[(f + 1) * beats_per_frame - 1] for f in range(len(sink.cycles) // beats_per_frame)]
-    return (last[-1] - last[0]) / (len(last) - 1)
 
 
 @cocotb.test()
@@ -43,20 +37,7 @@ async def run_test_pixel_threshold(dut):
     words_in = pack_words(acc.reshape(-1), pe, bits)
     words_out = pack_words(golden.reshape(-1), pe, 1)
 
-    for name, (idle, backpressure) in VARIANTS.items():
-        await reset(dut)
-        source = StreamSource(dut, words_in, idle=idle, seed=len(name))
-        sink = StreamSink(dut, len(words_out), backpressure=backpressure, seed=3 * len(name))
-        cocotb.start_soon(source.run())
-        await sink.run()
-        for index, (got, want) in enumerate(zip(sink.words, words_out)):
-            assert got == want, f"{name}: beat {index} (frame {index // beats_per_frame}) is {got:#x}, expected {want:#x}"
-        if name == "plain":
-            expected = beats_per_frame  # PixelThreshold.expected_cycles
-            measured = cycles_per_frame(sink, beats_per_frame)
-            dut._log.info("pixel_threshold %s: %.2f cycles per frame, expected %d", p, measured, expected)
-            assert abs(measured - expected) <= 0.05 * expected + 2, f"{measured} cycles per frame, expected {expected}"
-
+    await check_variants(dut, words_in, words_out, beats_per_frame, beats_per_frame)
 
 @pytest.mark.parametrize("h, w, c, pe, acc_bits, period", [
     (3, 5, 6, 3, 8, (2, 2)),   # DeSign: 4 phases, odd frame size (the period does not divide it)
