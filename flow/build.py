@@ -67,6 +67,8 @@ class BuildConfig:
     rtlsim_backpressure: float = 0.0
     #: FIFO depth between layers in the generated RTL (beats; a power of two)
     fifo_depth: int = 32
+    #: end the accelerator with a label select: the output is the class index instead of the scores
+    label_select: bool = False
 
     @classmethod
     def from_file(cls, path):
@@ -151,9 +153,11 @@ def step_to_hw(model, cfg):
 
     from qonnx.transformation.general import GiveUniqueNodeNames
 
-    from flow.transforms.to_hw import AnnotateHW, BinaryStreamsAsBits, ToMVAU
+    from flow.transforms.to_hw import AnnotateHW, AppendLabelSelect, BinaryStreamsAsBits, ToMVAU
 
     model = model.transform(ToMVAU()).transform(BinaryStreamsAsBits()).transform(InferShapes())
+    if cfg.label_select:
+        model = model.transform(AppendLabelSelect())
     return model.transform(AnnotateHW()).transform(GiveUniqueNodeNames())  # layer names: MVAU_0, ...
 
 
@@ -385,6 +389,7 @@ def add_arguments(p):
     p.add_argument("--steps", help="comma-separated steps to run (default: all)")
     p.add_argument("--from-step", help="resume from this step")
     p.add_argument("--no-verify", action="store_true", help="skip the bit-exact check after each step")
+    p.add_argument("--label-select", action="store_true", help="output the class index instead of the scores")
     p.add_argument("--quiet", action="store_true", help="no progress display")
 
 
@@ -399,6 +404,8 @@ def config_from_args(args):
         cfg.steps = [s.strip() for s in args.steps.split(",") if s.strip()]
     if args.no_verify:
         cfg.verify = False
+    if args.label_select:
+        cfg.label_select = True
     if args.quiet:
         cfg.quiet = True
     return cfg

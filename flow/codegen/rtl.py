@@ -140,7 +140,7 @@ def generate(model, out_dir, top="signflow_top", fifo_depth=DEFAULT_FIFO_DEPTH):
         st.add(module, inst, params, fifo, inst, stream_out.width)
         st.links.append(dict(name=inst, node=node.name, op=node.op_type, tensor=node.output[0],
                              lanes=stream_out.lanes, bits=stream_out.bits, beats=stream_out.beats,
-                             signed=stream_out.bits > 1))
+                             signed=stream_out.is_signed))
         source, previous = inst, stream_out
     out_fifo = sanitize("out_fifo", st.used)
     st.add("axis_fifo", out_fifo, dict(WIDTH=last_out.width, DEPTH=fifo_depth), source, out_fifo, last_out.width)
@@ -156,10 +156,8 @@ def generate(model, out_dir, top="signflow_top", fifo_depth=DEFAULT_FIFO_DEPTH):
     sources = [path.name for module in sorted(st.modules) for path in module_files(module)]
     for name in sources:
         shutil.copy(RTL_TEMPLATES / name, rtl_dir / name)
-    design = dict(top=top, input=dict(tensor=chain[0][0].input[0], **_stream(first_in), signed=first_in.bits > 1,
-                                      width=in_width),
-                  output=dict(tensor=chain[-1][0].output[0], **_stream(last_out), signed=last_out.bits > 1,
-                              width=out_width),
+    design = dict(top=top, input=dict(tensor=chain[0][0].input[0], **_stream(first_in), width=in_width),
+                  output=dict(tensor=chain[-1][0].output[0], **_stream(last_out), width=out_width),
                   links=st.links, sources=sources + [f"{top}.sv"])
     (rtl_dir / "design.json").write_text(json.dumps(design, indent=2) + "\n")
     return design
@@ -171,7 +169,7 @@ def module_files(module):
 
 
 def _stream(stream):
-    return dict(lanes=stream.lanes, bits=stream.bits, beats=stream.beats)
+    return dict(lanes=stream.lanes, bits=stream.bits, beats=stream.beats, signed=stream.is_signed)
 
 
 def _describe(stream: Stream):

@@ -1,5 +1,6 @@
 """signflow's qonnx CustomOps; qonnx finds them through this module's ``custom_op`` dict."""
 from flow.ops.dynamic_threshold import DynamicThreshold
+from flow.ops.label_select import LabelSelect
 from flow.ops.maxpool import BinaryMaxPool
 from flow.ops.mvau import MVAU
 from flow.ops.sliding_window import SlidingWindow
@@ -8,6 +9,7 @@ from flow.ops.threshold import PixelThreshold
 custom_op = {
     "BinaryMaxPool": BinaryMaxPool,
     "DynamicThreshold": DynamicThreshold,
+    "LabelSelect": LabelSelect,
     "MVAU": MVAU,
     "PixelThreshold": PixelThreshold,
     "SlidingWindow": SlidingWindow,

@@ -37,10 +37,16 @@ class Stream:
     lanes: int
     bits: int
     beats: int
+    #: two's complement elements; None: signed when wider than one bit (accumulators, integer inputs)
+    signed: bool = None
 
     @property
     def width(self):
         return self.lanes * self.bits
+
+    @property
+    def is_signed(self):
+        return self.bits > 1 if self.signed is None else self.signed
 
 
 def signed_width(low, high):

@@ -115,3 +115,35 @@ class AnnotateHW(Transformation):
             if node.op_type == "DynamicThreshold":
                 op.set_nodeattr("hidden", int(const(model, node.input[1]).shape[1]))
         return model, False
+
+
+#: host-side ops after the scores that keep their order when their constant is positive
+ORDER_KEEPING = ("Mul", "Add", "Sub", "Div")
+
+
+class AppendLabelSelect(Transformation):
+    """Final ``MVAU (scores) -> order-keeping host ops`` -> ``MVAU -> LabelSelect``; the output is the class index."""
+
+    def apply(self, model):
+        last = [n for n in model.graph.node if n.op_type == "MVAU"][-1]
+        if getCustomOp(last).get_nodeattr("output_mode") != "acc":
+            raise node_error(last, "label select needs integer scores from the last layer")
+        tail, tensor = [], last.output[0]
+        while tensor != model.graph.output[0].name:
+            node = single_consumer(model, tensor)
+            constant = None if node is None else const(model, node.input[1])
+            if node is None or node.op_type not in ORDER_KEEPING or constant is None or \
+                    (node.op_type in ("Mul", "Div") and np.any(constant <= 0)) or constant.size != 1:
+                raise node_error(node or last, "label select needs the scores' post-processing to keep their order "
+                                 "(scalar Add/Sub, positive Mul/Div)")
+            tail.append(node)
+            tensor = node.output[0]
+        output = model.graph.output[0]
+        mvau = getCustomOp(last)
+        node = make_node("LabelSelect", [last.output[0]], [output.name], name="LabelSelect_0",
+                         NUM=mvau.get_nodeattr("MH"), PE=1, BITS=mvau.acc_width())
+        for old in tail:
+            model.graph.node.remove(old)
+        model.graph.node.append(node)
+        model.set_tensor_shape(output.name, [model.get_tensor_shape(last.output[0])[0], 1])
+        return model, False

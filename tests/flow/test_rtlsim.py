@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from flow.build import BuildConfig, run_build
+from flow.build import FRONT_END, BuildConfig, run_build
 from flow.cli import main
 from models.export import export_model
 from tests.helpers import random_model
@@ -21,7 +21,8 @@ def build_rtl(model_or_path, out, in_shape=None, **cfg):
     if isinstance(model_or_path, torch.nn.Module):
         path = out.parent / f"{out.name}.onnx"
         export_model(model_or_path, model_or_path.in_shape, path)
-    run_build(path, BuildConfig(output_dir=str(out), quiet=True, verify=False, rtlsim_frames=32, **cfg))
+    steps = cfg.pop("steps", FRONT_END + ["rtl_codegen", "rtlsim"])  # synthesis: tests/flow/test_synth.py
+    run_build(path, BuildConfig(output_dir=str(out), quiet=True, verify=False, rtlsim_frames=32, steps=steps, **cfg))
     return json.loads((out / "report.json").read_text())
 
 
@@ -77,3 +78,18 @@ def test_bnn_pynq_lfc_rtl(tmp_path):
 def test_cnv_design_rtl(fps, tmp_path):
     report = build_rtl(random_model("cnv", "design", seed=33), tmp_path / "build", target_fps=fps)
     assert_cycles_match(report)
+
+
+def test_label_select_rtl(tmp_path):
+    """The accelerator can end in a label select: its output is the argmax of the model's scores."""
+    from flow.fastrun import FastGraph
+    from flow.run import built_graph
+    from tests.helpers import random_inputs
+
+    model = random_model("digits", "dysign", seed=34)
+    report = build_rtl(model, tmp_path / "build", target_fps=100000, label_select=True)
+    assert_cycles_match(report)
+    x = random_inputs(model.in_shape, 40, seed=4)
+    with torch.no_grad():
+        expected = model(torch.from_numpy(x)).numpy().argmax(1)
+    np.testing.assert_array_equal(FastGraph(built_graph(tmp_path / "build"))(x).ravel(), expected)
