@@ -57,7 +57,8 @@ def test_corrupted_weights_are_caught_and_named(tmp_path, capsys):
     assert len(err.splitlines()) == 1 and f"layer '{victim['node']}'" in err
 
 
-def test_bnn_pynq_lfc_rtl(tmp_path):
+@pytest.mark.parametrize("fps", [5000, 20000])
+def test_bnn_pynq_lfc_rtl(fps, tmp_path):
     """brevitas_examples' LFC-1W1A, exported unmodified with random weights."""
     from brevitas.export import export_qonnx
     from brevitas_examples.bnn_pynq.models import model_with_cfg
@@ -69,7 +70,7 @@ def test_bnn_pynq_lfc_rtl(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         export_qonnx(model, torch.zeros(1, 1, 28, 28), str(path), dynamo=False)
-    report = build_rtl(str(path), tmp_path / "build", target_fps=20000, input_low=0.0)
+    report = build_rtl(str(path), tmp_path / "build", target_fps=fps, input_low=0.0)
     assert_cycles_match(report)
 
 
