@@ -113,7 +113,10 @@ class MVAU(HWOp):
             compute = pe * (simd + acc + math.ceil(simd / 3) * 2)  # XNOR, accumulator, popcount compressors
         else:
             compute = pe * (simd * (self.get_nodeattr("in_bits") + 1) + acc)  # add/sub tree
-        luts, ffs = compute + 60, pe * (acc + simd) + 40
+        # registered adder tree (~4 bits per input in binary mode, ~2*(in_bits+2) for integers), accumulator,
+        # threshold and output registers per PE, plus the input register
+        tree = 4 * simd if self.get_nodeattr("input_mode") == "binary" else 2 * simd * (self.get_nodeattr("in_bits") + 2)
+        luts, ffs = compute + 60, pe * (tree + 3 * acc) + simd * self.get_nodeattr("in_bits") + 60
         w_luts, w_brams = memory_cost((mw // simd) * (mh // pe), pe * simd)
         luts, brams = luts + w_luts, w_brams
         if self.get_nodeattr("output_mode") == "threshold":
