@@ -1,0 +1,116 @@
+// sliding_window.hpp: im2col on an NHWC stream (convolution input generator) with a KH-row line buffer.
+//
+// Formula: OH = (IFM_H + PAD_TOP + PAD_BOTTOM - KH) / STRIDE_H + 1, OW likewise (floor);
+//          out[oh, ow, (i*KW + j)*C + c] = padded[oh*STRIDE_H + i, ow*STRIDE_W + j, c], where padded is the
+//          input surrounded by PAD_* pixels of PAD_VALUE (flow/ops/sliding_window.py, `sliding_window`).
+//
+// Layout (lane 0 at the LSB, BITS bits per lane; same as hw_templates/rtl/sliding_window.sv):
+//  - SIMD mode (SIMD divides C): input beats hold SIMD channels of one pixel, C/SIMD beats per pixel;
+//    output beats hold SIMD window elements, ordered oh, ow, then i, j, then channel group cf.
+//  - Parallel-window mode (SIMD == KH*KW*C, KH*KW > 1): an input beat holds one pixel (C lanes), an output
+//    beat one whole window (KH*KW*C lanes in (i, j, c) order).
+//
+// Schedule (one frame per call): padded rows in order; a real row is read into line-buffer slot
+// (row mod KH), and once a row completes a window row set, the OW windows of that output row are emitted.
+// Reading and emitting alternate (no overlap), so a frame takes about
+// (IFM_H*IFM_W*C + OH*OW*KH*KW*C) / lanes cycles; pad pixels are never stored.
+#ifndef SIGNFLOW_SLIDING_WINDOW_HPP
+#define SIGNFLOW_SLIDING_WINDOW_HPP
+
+#include "signflow_common.hpp"
+
+namespace signflow {
+
+struct sliding_window_config {
+    static const unsigned IFM_H = 8;       // input rows
+    static const unsigned IFM_W = 8;       // input columns
+    static const unsigned C = 1;           // channels
+    static const unsigned KH = 3;          // window rows; <= IFM_H + PAD_TOP + PAD_BOTTOM
+    static const unsigned KW = 3;          // window columns; <= IFM_W + PAD_LEFT + PAD_RIGHT
+    static const unsigned STRIDE_H = 1;    // row stride
+    static const unsigned STRIDE_W = 1;    // column stride
+    static const unsigned PAD_TOP = 0;     // padding rows above; < KH
+    static const unsigned PAD_LEFT = 0;    // padding columns left; < KW
+    static const unsigned PAD_BOTTOM = 0;  // padding rows below; < KH
+    static const unsigned PAD_RIGHT = 0;   // padding columns right; < KW
+    static const unsigned BITS = 1;        // bits per element
+    static const unsigned SIMD = 1;        // elements per output beat: a divisor of C, or KH*KW*C
+    static const unsigned PAD_VALUE = 0;   // bit pattern of a padded element (two's complement if signed)
+};
+
+template <class CFG>
+struct sliding_window_traits {
+    static const unsigned OH = (CFG::IFM_H + CFG::PAD_TOP + CFG::PAD_BOTTOM - CFG::KH) / CFG::STRIDE_H + 1;
+    static const unsigned OW = (CFG::IFM_W + CFG::PAD_LEFT + CFG::PAD_RIGHT - CFG::KW) / CFG::STRIDE_W + 1;
+    static const bool PARALLEL = CFG::SIMD == CFG::KH * CFG::KW * CFG::C && CFG::KH * CFG::KW > 1;
+    static const unsigned IN_LANES = PARALLEL ? CFG::C : CFG::SIMD;
+    static const unsigned CF = CFG::C / IN_LANES;                  // input words per pixel
+    static const unsigned WORDS_PER_BEAT = CFG::SIMD / IN_LANES;   // input words per output beat: 1 or KH*KW
+    static const unsigned BEATS_PER_WINDOW = CFG::KH * CFG::KW * CF / WORDS_PER_BEAT;
+    static const unsigned ROW_WORDS = CFG::IFM_W * CF;
+    static const unsigned PADDED_H = CFG::IFM_H + CFG::PAD_TOP + CFG::PAD_BOTTOM;
+    typedef ap_uint<IN_LANES * CFG::BITS> in_t;
+    typedef ap_uint<CFG::SIMD * CFG::BITS> out_t;
+};
+
+template <class CFG>
+void sliding_window(hls::stream<typename sliding_window_traits<CFG>::in_t> &in,
+                    hls::stream<typename sliding_window_traits<CFG>::out_t> &out) {
+    typedef sliding_window_traits<CFG> T;
+    typedef typename T::in_t word_t;
+    static_assert(CFG::C % T::IN_LANES == 0, "SIMD must divide C (or equal KH*KW*C)");
+    static_assert(CFG::PAD_TOP < CFG::KH && CFG::PAD_BOTTOM < CFG::KH, "vertical padding < KH");
+    static_assert(CFG::PAD_LEFT < CFG::KW && CFG::PAD_RIGHT < CFG::KW, "horizontal padding < KW");
+
+    word_t rows[CFG::KH][T::ROW_WORDS];
+#pragma HLS ARRAY_PARTITION variable = rows complete dim = 1
+
+    const ap_uint<CFG::BITS> pad_value = CFG::PAD_VALUE;
+    word_t pad_word = 0;
+    for (unsigned l = 0; l < T::IN_LANES; l++) {
+#pragma HLS UNROLL
+        pad_word.range(l * CFG::BITS + CFG::BITS - 1, l * CFG::BITS) = pad_value;
+    }
+
+rows_loop:
+    for (unsigned r = 0; r < T::PADDED_H; r++) {
+        const bool real_row = r >= CFG::PAD_TOP && r < CFG::PAD_TOP + CFG::IFM_H;
+        if (real_row) {
+        read_loop:
+            for (unsigned k = 0; k < T::ROW_WORDS; k++) {
+#pragma HLS PIPELINE II = 1
+                rows[r % CFG::KH][k] = in.read();
+            }
+        }
+        // r closes the window rows of output row oh when r = oh*STRIDE_H + KH - 1
+        if (r + 1 < CFG::KH || (r + 1 - CFG::KH) % CFG::STRIDE_H != 0) continue;
+        const unsigned oh = (r + 1 - CFG::KH) / CFG::STRIDE_H;
+        if (oh >= T::OH) continue;
+        unsigned ow = 0, beat = 0;
+    emit_loop:
+        for (unsigned e = 0; e < T::OW * T::BEATS_PER_WINDOW; e++) {
+#pragma HLS PIPELINE II = 1
+            typename T::out_t y = 0;
+        word_loop:
+            for (unsigned k = 0; k < T::WORDS_PER_BEAT; k++) {
+#pragma HLS UNROLL
+                const unsigned q = beat * T::WORDS_PER_BEAT + k;  // word of the window in (i, j, cf) order
+                const unsigned cf = q % T::CF, i = q / T::CF / CFG::KW, j = q / T::CF % CFG::KW;
+                const unsigned row = oh * CFG::STRIDE_H + i, col = ow * CFG::STRIDE_W + j;  // padded coords
+                const bool real = row >= CFG::PAD_TOP && row < CFG::PAD_TOP + CFG::IFM_H &&
+                                  col >= CFG::PAD_LEFT && col < CFG::PAD_LEFT + CFG::IFM_W;
+                const word_t word = real ? rows[row % CFG::KH][(col - CFG::PAD_LEFT) * T::CF + cf] : pad_word;
+                y.range((k + 1) * T::IN_LANES * CFG::BITS - 1, k * T::IN_LANES * CFG::BITS) = word;
+            }
+            out.write(y);
+            if (++beat == T::BEATS_PER_WINDOW) {
+                beat = 0;
+                ow++;
+            }
+        }
+    }
+}
+
+}  // namespace signflow
+
+#endif

@@ -1,0 +1,85 @@
+// drivers.hpp: C-simulation drivers of the signflow HLS operators for tests/hls (g++ only, not synthesized).
+//
+// run_<op><CFG>(dir, frames) reads dir/in.memh (input beats, hex, one per line) and the op's memories,
+// calls the op once per frame, fails when input beats are left over, and writes dir/out.memh.
+#ifndef SIGNFLOW_TEST_DRIVERS_HPP
+#define SIGNFLOW_TEST_DRIVERS_HPP
+
+#include <cstdio>
+#include <string>
+
+#include "signflow.hpp"
+#include "signflow_csim_io.h"
+
+namespace signflow_test {
+
+using namespace signflow_csim;
+
+template <class IN, class OUT>
+int finish(hls::stream<IN> &in, hls::stream<OUT> &out, const std::string &dir) {
+    if (!in.empty()) {
+        std::fprintf(stderr, "%u input beats left over\n", unsigned(in.size()));
+        return 3;
+    }
+    drain(out, dir + "/out.memh");
+    return 0;
+}
+
+template <class CFG>
+int run_mvau(const std::string &dir, unsigned frames) {
+    typedef signflow::mvau_traits<CFG> T;
+    static typename T::weight_t weights[T::NF * T::SF];
+    static typename T::threshold_t thresholds[T::NF * T::P];
+    load_memory(dir + "/weights.memh", weights, T::NF * T::SF);
+    if (CFG::OUTPUT_MODE == 0) load_memory(dir + "/thresholds.memh", thresholds, T::NF * T::P);
+    hls::stream<typename T::in_t> in("in");
+    hls::stream<typename T::out_t> out("out");
+    feed(dir + "/in.memh", in);
+    for (unsigned f = 0; f < frames; f++) signflow::mvau<CFG>(in, out, weights, thresholds);
+    return finish(in, out, dir);
+}
+
+template <class CFG>
+int run_sliding_window(const std::string &dir, unsigned frames) {
+    typedef signflow::sliding_window_traits<CFG> T;
+    hls::stream<typename T::in_t> in("in");
+    hls::stream<typename T::out_t> out("out");
+    feed(dir + "/in.memh", in);
+    for (unsigned f = 0; f < frames; f++) signflow::sliding_window<CFG>(in, out);
+    return finish(in, out, dir);
+}
+
+template <class CFG>
+int run_binary_maxpool(const std::string &dir, unsigned frames) {
+    typedef signflow::binary_maxpool_traits<CFG> T;
+    hls::stream<typename T::word_t> in("in"), out("out");
+    feed(dir + "/in.memh", in);
+    for (unsigned f = 0; f < frames; f++) signflow::binary_maxpool<CFG>(in, out);
+    return finish(in, out, dir);
+}
+
+template <class CFG>
+int run_pixel_threshold(const std::string &dir, unsigned frames) {
+    typedef signflow::pixel_threshold_traits<CFG> T;
+    static typename T::threshold_t thresholds[T::CF * T::P];
+    load_memory(dir + "/thresholds.memh", thresholds, T::CF * T::P);
+    hls::stream<typename T::in_t> in("in");
+    hls::stream<typename T::out_t> out("out");
+    feed(dir + "/in.memh", in);
+    for (unsigned f = 0; f < frames; f++) signflow::pixel_threshold<CFG>(in, out, thresholds);
+    return finish(in, out, dir);
+}
+
+template <class CFG>
+int run_label_select(const std::string &dir, unsigned frames) {
+    typedef signflow::label_select_traits<CFG> T;
+    hls::stream<typename T::in_t> in("in");
+    hls::stream<typename T::out_t> out("out");
+    feed(dir + "/in.memh", in);
+    for (unsigned f = 0; f < frames; f++) signflow::label_select<CFG>(in, out);
+    return finish(in, out, dir);
+}
+
+}  // namespace signflow_test
+
+#endif
