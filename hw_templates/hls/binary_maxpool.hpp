@@ -49,14 +49,9 @@ void binary_maxpool(hls::stream<typename binary_maxpool_traits<CFG>::word_t> &in
 
 rows_loop:
     for (unsigned r = 0; r < CFG::IFM_H; r++) {
-    read_loop:
-        for (unsigned k = 0; k < T::ROW_WORDS; k++) {
-#pragma HLS PIPELINE II = 1
-            rows[r % CFG::KH][k] = in.read();
-        }
-        if (r + 1 < CFG::KH || (r + 1 - CFG::KH) % CFG::STRIDE_H != 0) continue;
-        const unsigned oh = (r + 1 - CFG::KH) / CFG::STRIDE_H;
-        if (oh >= T::OH) continue;
+        read_row<word_t, T::ROW_WORDS>(in, rows[r % CFG::KH]);
+        unsigned oh;
+        if (!closes_window_row<CFG::KH, CFG::STRIDE_H, T::OH>(r, oh)) continue;
         unsigned ow = 0, cf = 0, i = 0, j = 0;
         word_t acc = 0;
     pool_loop:

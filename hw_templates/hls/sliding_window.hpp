@@ -75,17 +75,9 @@ void sliding_window(hls::stream<typename sliding_window_traits<CFG>::in_t> &in,
 rows_loop:
     for (unsigned r = 0; r < T::PADDED_H; r++) {
         const bool real_row = r >= CFG::PAD_TOP && r < CFG::PAD_TOP + CFG::IFM_H;
-        if (real_row) {
-        read_loop:
-            for (unsigned k = 0; k < T::ROW_WORDS; k++) {
-#pragma HLS PIPELINE II = 1
-                rows[r % CFG::KH][k] = in.read();
-            }
-        }
-        // r closes the window rows of output row oh when r = oh*STRIDE_H + KH - 1
-        if (r + 1 < CFG::KH || (r + 1 - CFG::KH) % CFG::STRIDE_H != 0) continue;
-        const unsigned oh = (r + 1 - CFG::KH) / CFG::STRIDE_H;
-        if (oh >= T::OH) continue;
+        if (real_row) read_row<word_t, T::ROW_WORDS>(in, rows[r % CFG::KH]);
+        unsigned oh;
+        if (!closes_window_row<CFG::KH, CFG::STRIDE_H, T::OH>(r, oh)) continue;
         unsigned ow = 0, beat = 0;
     emit_loop:
         for (unsigned e = 0; e < T::OW * T::BEATS_PER_WINDOW; e++) {
