@@ -17,10 +17,12 @@ class StepProgress:
         self.quiet = quiet
         self.console = Console(file=sys.stderr)
         self.live = None
+        self.notes = []
 
     def _table(self):
         table = Table(show_header=False, box=None, pad_edge=False)
-        marks = {"pending": "[dim]·[/]", "running": "[yellow]>[/]", "done": "[green]✓[/]", "failed": "[red]✗[/]"}
+        marks = {"pending": "[dim]·[/]", "running": "[yellow]>[/]", "done": "[green]✓[/]", "failed": "[red]✗[/]",
+                 "skipped": "[dim]–[/]"}
         for name in self.names:
             status, seconds = self.state[name]
             table.add_row(marks[status], name, "" if seconds is None else f"{seconds:.1f} s")
@@ -36,13 +38,18 @@ class StepProgress:
         if self.live is not None:
             self.live.update(self._table())
             self.live.__exit__(*exc)
+        for note in self.notes:  # shown even when quiet: a step did not run
+            self.console.print(note, markup=False, highlight=False, soft_wrap=True)
 
     def start(self, name):
         self.started[name] = time.perf_counter()
         self._set(name, "running", None)
 
-    def done(self, name, failed=False):
-        self._set(name, "failed" if failed else "done", time.perf_counter() - self.started[name])
+    def done(self, name, failed=False, skipped=None):
+        """``skipped``: the reason a step could not run, printed below the table."""
+        self._set(name, "failed" if failed else "skipped" if skipped else "done", time.perf_counter() - self.started[name])
+        if skipped:
+            self.notes.append(f"{name}: {skipped}")
 
     def _set(self, name, status, seconds):
         self.state[name] = (status, seconds)

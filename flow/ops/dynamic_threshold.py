@@ -109,7 +109,7 @@ class DynamicThreshold(ChannelFoldedOp):
         ffs = 150 + pe * (sum_bits + acc) + channels * 8
         return {"luts": luts, "ffs": ffs, "brams18": frame_brams + table_brams}
 
-    # ---- RTL
+    # ---- streams and code generation (RTL and HLS)
 
     def in_stream(self):
         height, width, channels = self.get_nodeattr("in_shape")
@@ -120,7 +120,7 @@ class DynamicThreshold(ChannelFoldedOp):
         stream = self.in_stream()
         return Stream(stream.lanes, 1, stream.beats)
 
-    def rtl(self, model):
+    def core(self, model):
         node = self.onnx_node
         height, width, channels = self.get_nodeattr("in_shape")
         pe, acc = self.get_nodeattr("PE"), self.get_nodeattr("acc_bits")

@@ -103,9 +103,12 @@ class HWOp(SignflowOp):
         """The output stream (lanes, element bits, beats per frame)."""
         raise NotImplementedError
 
-    def rtl(self, model):
-        """``(module, parameters, memories)`` of this op's RTL core; memories map a file parameter to
-        ``(words, width)`` for ``$readmemh``."""
+    def core(self, model):
+        """``(module, parameters, memories)`` of this op's core: the RTL module in hw_templates/rtl and the HLS
+        function of the same name in hw_templates/hls, with their parameters; memories map a file parameter
+        (``WEIGHTS_FILE``) to ``(words, width)`` of a constant memory, in the HLS function's argument order
+        (no words: unused by this configuration).
+        """
         raise NotImplementedError
 
     def pixels(self):

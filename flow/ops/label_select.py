@@ -52,6 +52,6 @@ class LabelSelect(HWOp):
     def out_stream(self):
         return Stream(1, max(1, math.ceil(math.log2(self.get_nodeattr("NUM")))), 1, signed=False)
 
-    def rtl(self, model):
+    def core(self, model):
         return "label_select", dict(NUM=self.get_nodeattr("NUM"), PE=self.get_nodeattr("PE"),
                                     BITS=self.get_nodeattr("BITS")), {}

@@ -55,7 +55,7 @@ class BinaryMaxPool(ChannelFoldedOp):
         luts, brams = memory_cost((width // kw) * channels // pe, pe)
         return {"luts": luts + 40 + pe * 2, "ffs": 30 + 2 * pe, "brams18": brams}
 
-    # ---- RTL
+    # ---- streams and code generation (RTL and HLS)
 
     def in_stream(self):
         height, width, channels = self.get_nodeattr("in_shape")
@@ -65,7 +65,7 @@ class BinaryMaxPool(ChannelFoldedOp):
         oh, ow, channels = self.get_nodeattr("out_shape")
         return Stream(self.get_nodeattr("PE"), 1, oh * ow * channels // self.get_nodeattr("PE"))
 
-    def rtl(self, model):
+    def core(self, model):
         height, width, channels = self.get_nodeattr("in_shape")
         (kh, kw), (sh, sw) = self.get_nodeattr("kernel"), self.get_nodeattr("stride")
         return "binary_maxpool", dict(IFM_H=height, IFM_W=width, C=channels, KH=kh, KW=kw, STRIDE_H=sh,

@@ -128,7 +128,7 @@ class MVAU(HWOp):
             ffs += pe + (8 if phases > 1 else 0)  # output bits, phase counter
         return {"luts": luts, "ffs": ffs, "brams18": brams}
 
-    # ---- RTL
+    # ---- streams and code generation (RTL and HLS)
 
     def acc_width(self):
         """Signed width of the accumulator stream and the threshold table (thresholds reach max + 1)."""
@@ -145,7 +145,7 @@ class MVAU(HWOp):
         bits = 1 if self.get_nodeattr("output_mode") == "threshold" else self.acc_width()
         return Stream(pe, bits, self.pixels() * self.get_nodeattr("MH") // pe)
 
-    def rtl(self, model):
+    def core(self, model):
         node = self.onnx_node
         pe, simd = self.get_nodeattr("PE"), self.get_nodeattr("SIMD")
         out_h, out_w = (self.get_nodeattr("out_shape")[:2] if len(self.get_nodeattr("out_shape")) == 3 else (1, 1))
@@ -160,5 +160,5 @@ class MVAU(HWOp):
             thresholds = model.get_initializer(node.input[2]).astype(np.int64)
             memories["THRESHOLDS_FILE"] = (mvau_threshold_words(thresholds, pe, self.acc_width()), pe * self.acc_width())
         else:
-            memories["THRESHOLDS_FILE"] = None  # unused in accumulator mode
+            memories["THRESHOLDS_FILE"] = ([], pe * self.acc_width())  # unused in accumulator mode
         return "mvau", params, memories

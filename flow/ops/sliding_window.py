@@ -92,7 +92,7 @@ class SlidingWindow(HWOp):
             ffs += kh * kw * channels * bits
         return {"luts": luts, "ffs": ffs, "brams18": brams}
 
-    # ---- RTL
+    # ---- streams and code generation (RTL and HLS)
 
     def in_stream(self):
         height, width, channels = self.get_nodeattr("in_shape")
@@ -104,7 +104,7 @@ class SlidingWindow(HWOp):
         simd = self.get_nodeattr("SIMD")
         return Stream(simd, self.get_nodeattr("bits"), oh * ow * window // simd)
 
-    def rtl(self, model):
+    def core(self, model):
         height, width, channels = self.get_nodeattr("in_shape")
         (kh, kw), (sh, sw) = self.get_nodeattr("kernel"), self.get_nodeattr("stride")
         top, left, bottom, right = self.get_nodeattr("pads")

@@ -78,7 +78,7 @@ class PixelThreshold(ChannelFoldedOp):
         luts += 40 + pe * acc + (pe * math.ceil(math.log2(kh * kw)) * acc // 2 if kh * kw > 1 else 0)
         return {"luts": luts, "ffs": 30 + pe * (acc + 1), "brams18": brams}
 
-    # ---- RTL
+    # ---- streams and code generation (RTL and HLS)
 
     def _pixels(self):
         shape = self.get_nodeattr("in_shape")
@@ -93,7 +93,7 @@ class PixelThreshold(ChannelFoldedOp):
         stream = self.in_stream()
         return Stream(stream.lanes, 1, stream.beats)
 
-    def rtl(self, model):
+    def core(self, model):
         h, w = self._pixels()
         kh, kw = self.get_nodeattr("period")
         pe, acc = self.get_nodeattr("PE"), self.get_nodeattr("acc_bits")

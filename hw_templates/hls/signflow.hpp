@@ -2,7 +2,7 @@
 //
 // Each operator is a function template over a config struct with compilable defaults
 // (signflow::mvau_config, ...); per-layer code derives a struct and overrides constants only:
-//   struct layer0_config : signflow::mvau_config { static const unsigned MW = 27; ... };
+//   struct layer0_config : signflow::mvau_config { static const int MW = 27; ... };
 //   signflow::mvau<layer0_config>(in, out, layer0_weights, layer0_thresholds);
 // Each call processes one frame. Stream beats and memory words follow hw_templates/rtl/README.md and
 // flow/packing.py, so the RTL cores and these functions consume and produce the same data.
@@ -17,5 +17,7 @@
 #include "binary_maxpool.hpp"
 #include "pixel_threshold.hpp"
 #include "label_select.hpp"
+#include "dynamic_threshold.hpp"
+#include "width_converter.hpp"
 
 #endif

@@ -43,6 +43,17 @@ read_row_loop:
     }
 }
 
+// Copies BEATS beats between streams of different widths, zero-extending or truncating each beat
+// (the top's ports are whole bytes wide).
+template <unsigned BEATS, int WI, int WO>
+void resize_beats(hls::stream<ap_uint<WI> > &in, hls::stream<ap_uint<WO> > &out) {
+resize_loop:
+    for (unsigned i = 0; i < BEATS; i++) {
+#pragma HLS PIPELINE II = 1
+        out.write(ap_uint<WO>(in.read()));
+    }
+}
+
 }  // namespace signflow
 
 #endif

@@ -7,7 +7,6 @@ the ``$readmemh`` format of ``flow.packing.write_memh``.
 """
 import fcntl
 import hashlib
-import importlib.util
 import os
 import subprocess
 from pathlib import Path
@@ -15,6 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from flow.packing import pack_words, write_memh
+from flow.codegen.hls import CXX_STD
+from flow.tools import ap_types
 
 REPO = Path(__file__).resolve().parents[2]
 HLS_DIR = REPO / "hw_templates" / "hls"
@@ -22,21 +23,15 @@ SIM_DIR = HLS_DIR / "sim"
 DRIVERS = Path(__file__).resolve().parent / "drivers.hpp"
 
 
-def ap_types_dir():
-    """The ``ap_int.h`` headers shipped with hls4ml."""
-    spec = importlib.util.find_spec("hls4ml")
-    return Path(spec.origin).parent / "templates" / "vivado" / "ap_types"
-
-
 def compile_flags():
     # the sim directory comes first: ap_types also ships an hls_stream.h
-    return ["g++", "-std=c++17", "-O1", "-w", f"-I{SIM_DIR}", f"-I{HLS_DIR}", f"-I{DRIVERS.parent}",
-            f"-I{ap_types_dir()}"]
+    return ["g++", f"-std={CXX_STD}", "-O1", "-w", f"-I{SIM_DIR}", f"-I{HLS_DIR}", f"-I{DRIVERS.parent}",
+            f"-I{ap_types()}"]
 
 
 def config_struct(name, op, params):
-    """``struct name : signflow::<op>_config { static const unsigned K = v; ... };``"""
-    lines = "".join(f"    static const unsigned {key} = {int(value)};\n" for key, value in params.items())
+    """``struct name : signflow::<op>_config { static const int K = v; ... };`` (int, as the code generator emits)"""
+    lines = "".join(f"    static const int {key} = {int(value)};\n" for key, value in params.items())
     return f"struct {name} : signflow::{op}_config {{\n{lines}}};\n"
 
 

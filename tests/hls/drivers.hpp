@@ -80,6 +80,33 @@ int run_label_select(const std::string &dir, unsigned frames) {
     return finish(in, out, dir);
 }
 
+template <class CFG>
+int run_dynamic_threshold(const std::string &dir, unsigned frames) {
+    typedef signflow::dynamic_threshold_traits<CFG> T;
+    static typename T::weight_t w1[T::HID * T::G], w2[T::HID * T::G];
+    static typename T::threshold_t thr[T::G * T::CODES];
+    static typename T::dir_t neg[T::G];
+    load_memory(dir + "/w1.memh", w1, T::HID * T::G);
+    load_memory(dir + "/w2.memh", w2, T::HID * T::G);
+    load_memory(dir + "/thr.memh", thr, T::G * T::CODES);
+    load_memory(dir + "/dir.memh", neg, T::G);
+    hls::stream<typename T::in_t> in("in");
+    hls::stream<typename T::out_t> out("out");
+    feed(dir + "/in.memh", in);
+    for (unsigned f = 0; f < frames; f++) signflow::dynamic_threshold<CFG>(in, out, w1, w2, thr, neg);
+    return finish(in, out, dir);
+}
+
+template <class CFG>
+int run_width_converter(const std::string &dir, unsigned frames) {
+    typedef signflow::width_converter_traits<CFG> T;
+    hls::stream<typename T::in_t> in("in");
+    hls::stream<typename T::out_t> out("out");
+    feed(dir + "/in.memh", in);
+    for (unsigned f = 0; f < frames; f++) signflow::width_converter<CFG>(in, out);
+    return finish(in, out, dir);
+}
+
 }  // namespace signflow_test
 
 #endif

@@ -3,7 +3,8 @@ import subprocess
 
 import pytest
 
-from tests.hls.csim import HLS_DIR, ap_types_dir, compile_flags
+from flow.tools import ap_types
+from tests.hls.csim import HLS_DIR, compile_flags
 
 DEFAULTS = {
     "mvau.hpp": "typedef mvau_traits<mvau_config> T; hls::stream<T::in_t> i; hls::stream<T::out_t> o;"
@@ -17,6 +18,12 @@ DEFAULTS = {
                            " pixel_threshold<pixel_threshold_config>(i, o, t);",
     "label_select.hpp": "typedef label_select_traits<label_select_config> T; hls::stream<T::in_t> i;"
                         " hls::stream<T::out_t> o; label_select<label_select_config>(i, o);",
+    "dynamic_threshold.hpp": "typedef dynamic_threshold_traits<dynamic_threshold_config> T; hls::stream<T::in_t> i;"
+                             " hls::stream<T::out_t> o; T::weight_t w1[T::HID * T::G], w2[T::HID * T::G];"
+                             " T::threshold_t t[T::G * T::CODES]; T::dir_t d[T::G];"
+                             " dynamic_threshold<dynamic_threshold_config>(i, o, w1, w2, t, d);",
+    "width_converter.hpp": "typedef width_converter_traits<width_converter_config> T; hls::stream<T::in_t> i;"
+                           " hls::stream<T::out_t> o; width_converter<width_converter_config>(i, o);",
 }
 
 
@@ -25,7 +32,7 @@ def test_header_compiles_alone(header, tmp_path):
     source = tmp_path / "unit.cpp"
     source.write_text(f'#include "{header}"\nusing namespace signflow;\nvoid top() {{ {DEFAULTS[header]} }}\n')
     # ap_types as a system directory: its own warnings are not ours (-I dirs still come first)
-    flags = [f"-isystem{ap_types_dir()}" if flag == f"-I{ap_types_dir()}" else flag
+    flags = [f"-isystem{ap_types()}" if flag == f"-I{ap_types()}" else flag
              for flag in compile_flags() if flag != "-w"]
     result = subprocess.run([*flags, "-fsyntax-only", "-Wall", "-Wno-unknown-pragmas", "-Wno-unused-label",
                              str(source)], capture_output=True, text=True, check=False)

@@ -48,6 +48,8 @@ class stream {
         write(value);
         return true;
     }
+    // the queued values, oldest first (C-simulation taps; not part of the Vitis API)
+    const std::deque<T> &contents() const { return fifo_; }
     void operator>>(T &value) { read(value); }
     void operator<<(const T &value) { write(value); }
 

@@ -81,6 +81,24 @@ unsigned drain(hls::stream<ap_uint<W>> &stream, const std::string &path) {
     return beats;
 }
 
+// Taps: the generated top logs each layer's output stream after the layer's call (one frame) when a
+// folder is set, one "<frame> <hex word>" line per beat in <folder>/<layer>.txt.
+inline std::string &taps_dir() {
+    static std::string dir;
+    return dir;
+}
+inline unsigned &tap_frame() {
+    static unsigned frame = 0;
+    return frame;
+}
+
+template <int W>
+void tap(const hls::stream<ap_uint<W> > &stream, const char *name) {
+    if (taps_dir().empty()) return;
+    std::ofstream file(taps_dir() + "/" + name + ".txt", std::ios::app);
+    for (const ap_uint<W> &word : stream.contents()) file << tap_frame() << " " << format_hex<W>(word) << "\n";
+}
+
 }  // namespace signflow_csim
 
 #endif

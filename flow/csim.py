@@ -1,0 +1,115 @@
+"""C simulation of the generated HLS design: g++ compiles the layers, the top and a testbench against the
+open ``ap_int.h`` headers and a small ``hls::stream`` model; frames stream through and every output beat is
+compared bit-exactly with the Python reference.
+
+On a mismatch the frame is simulated again with every layer's output logged, and the first layer whose
+stream differs from the reference is named (as rtlsim does).
+"""
+import hashlib
+import json
+import os
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from flow.codegen.hls import CXX_STD
+from flow.rtlsim import decode, encode, first_differing_link, reference
+from flow.tools import ap_types, gxx
+from models.errors import UserError
+
+#: optimisation of the simulation binary; exceptions off: g++ needs minutes for large constant
+#: ap_uint arrays otherwise (it is quadratic in the initializers' cleanup regions)
+CXXFLAGS = ["-O2", "-fno-exceptions", "-w", "-DSIGNFLOW_GXX_CSIM"]
+
+
+def _flags(hls_dir):
+    design = json.loads((hls_dir / "design.json").read_text())
+    # the sim folder comes first: ap_types ships its own hls_stream.h
+    return [f"-std={CXX_STD}", *CXXFLAGS, f"-I{hls_dir / 'sim'}", f"-I{hls_dir / 'include'}", f"-I{hls_dir}",
+            f"-I{ap_types()}", "-include", str(hls_dir / f"{design['top']}.hpp")]
+
+
+def _compile(args, cwd):
+    done = subprocess.run(args, cwd=cwd, capture_output=True, text=True)
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
+        raise UserError(f"g++ could not compile the HLS design: {' | '.join(tail)}")
+
+
+def build_csim(hls_dir, build_dir, jobs=None):
+    """Compile the design in ``hls_dir`` (one object per source, in parallel, reused while unchanged)."""
+    hls_dir, build_dir = Path(hls_dir).resolve(), Path(build_dir)
+    build_dir.mkdir(parents=True, exist_ok=True)
+    flags = _flags(hls_dir)
+    common = sorted((hls_dir / "include").glob("*")) + sorted((hls_dir / "sim").glob("*.h"))
+    common_digest = hashlib.sha256(" ".join(flags).encode())
+    for path in common + [hls_dir / f"{json.loads((hls_dir / 'design.json').read_text())['top']}.hpp"]:
+        common_digest.update(path.name.encode() + path.read_bytes())
+    design = json.loads((hls_dir / "design.json").read_text())
+    sources = [hls_dir / s for s in design["sources"]] + [hls_dir / "sim" / "csim_main.cpp"]
+    objects, todo = [], []
+    for source in sources:
+        digest = common_digest.copy()
+        digest.update(source.read_bytes())
+        obj = build_dir / f"{source.stem}.{digest.hexdigest()[:16]}.o"
+        objects.append(obj)
+        if not obj.is_file():
+            todo.append([gxx(), *flags, "-c", str(source), "-o", str(obj)])
+    with ThreadPoolExecutor(jobs or os.cpu_count() or 1) as pool:
+        list(pool.map(lambda args: _compile(args, build_dir), todo))
+    exe = build_dir / "csim"
+    if todo or not exe.is_file():
+        _compile([gxx(), *[str(o) for o in objects], "-o", str(exe)], build_dir)
+    for stale in set(build_dir.glob("*.o")) - set(objects):
+        stale.unlink()
+    return exe
+
+
+def run_csim(exe, work_dir, in_words, in_width, frames, taps=False):
+    """Run the C simulation on ``in_words``; returns the output words (and writes taps when asked)."""
+    work_dir = Path(work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    digits = (in_width + 3) // 4
+    (work_dir / "input.hex").write_text("".join(f"{w:0{digits}x}\n" for w in in_words))
+    args = [str(exe), str(work_dir / "input.hex"), str(work_dir / "output.hex"), str(frames)]
+    if taps:
+        (work_dir / "taps").mkdir(exist_ok=True)
+        for old in (work_dir / "taps").glob("*.txt"):
+            old.unlink()
+        args.append(str(work_dir / "taps"))
+    done = subprocess.run(args, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise UserError(f"the C simulation failed: {done.stderr.strip()[-300:] or f'exit code {done.returncode}'}")
+    return [int(line, 16) for line in (work_dir / "output.hex").read_text().split()]
+
+
+def simulate(graph, hls_dir, x, build_dir, outputs=None):
+    """C-simulate ``len(x)`` frames; returns the figures for report.json ``csim``; raises on any mismatch.
+
+    ``outputs``: a list that receives the decoded accelerator outputs, ``[frames, elements]``.
+    """
+    hls_dir, build_dir = Path(hls_dir), Path(build_dir)
+    design = json.loads((hls_dir / "design.json").read_text())
+    start = time.perf_counter()
+    exe = build_csim(hls_dir, build_dir / "obj")
+    build_seconds = time.perf_counter() - start
+    ctx = reference(graph, x)
+    in_words = encode(ctx[design["input"]["tensor"]], design["input"])
+    expected = encode(ctx[design["output"]["tensor"]], design["output"])
+    start = time.perf_counter()
+    words = run_csim(exe, build_dir / "run", in_words, design["input"]["width"], len(x))
+    sim_seconds = time.perf_counter() - start
+    beats = design["output"]["beats"]
+    bad = [f for f in range(len(x)) if words[f * beats:(f + 1) * beats] != expected[f * beats:(f + 1) * beats]]
+    if bad:
+        first = bad[0]
+        run_csim(exe, build_dir / "taps_run", encode(ctx[design["input"]["tensor"]][:first + 1], design["input"]),
+                 design["input"]["width"], first + 1, taps=True)
+        where = first_differing_link(design, build_dir / "taps_run", ctx, first + 1) or "the output stream"
+        raise UserError(f"C simulation differs from the reference on {len(bad)} of {len(x)} frames "
+                        f"(first: frame {first}); first difference at {where}")
+    if outputs is not None:
+        outputs.extend(decode(words, design["output"]).reshape(len(x), -1))
+    return dict(frames=len(x), mismatches=0, sim_seconds=round(sim_seconds, 3),
+                frames_per_second=round(len(x) / max(sim_seconds, 1e-9), 1), build_seconds=round(build_seconds, 3))

@@ -1,0 +1,66 @@
+"""Vitis HLS synthesis of the generated HLS project (``hls/*.tcl``), when ``vitis_hls`` is on PATH.
+
+Each layer's script runs first (its own IP and report), then the top's. The figures come from each
+solution's ``csynth.xml``. Without Vitis HLS the step is skipped with a one-line note.
+"""
+import json
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from models.errors import StepSkipped, UserError
+
+MISSING = ("vitis_hls is not on PATH, so hls_synth was skipped; the scripts are in {hls_dir}: run "
+           "'docker compose run --rm vivado signflow build MODEL --out {out} --from-step hls_synth' "
+           "(see docker-compose.yml) or 'vitis_hls -f <script>.tcl' in that folder")
+#: csynth.xml resource names -> report keys (older versions say DSP48E)
+RESOURCES = {"LUT": "luts", "FF": "ffs", "BRAM_18K": "brams18", "DSP": "dsps", "DSP48E": "dsps"}
+
+
+def vitis_hls(hls_dir, out_dir):
+    found = shutil.which("vitis_hls")
+    if found is None:
+        raise StepSkipped(MISSING.format(hls_dir=hls_dir, out=out_dir))
+    return found
+
+
+def csynth_figures(report_xml):
+    """Resources and latency of one ``csynth.xml``."""
+    root = ET.parse(report_xml).getroot()
+    figures = {}
+    for tag, key in RESOURCES.items():
+        node = root.find(f"AreaEstimates/Resources/{tag}")
+        if node is not None and node.text:
+            figures[key] = int(node.text)
+    for tag, key in (("Best-caseLatency", "latency_cycles"), ("Interval-min", "interval_cycles")):
+        node = root.find(f"PerformanceEstimates/SummaryOfOverallLatency/{tag}")
+        if node is not None and node.text and node.text.strip().isdigit():
+            figures[key] = int(node.text)
+    node = root.find("PerformanceEstimates/SummaryOfTimingAnalysis/EstimatedClockPeriod")
+    if node is not None and node.text:
+        figures["clock_ns"] = float(node.text)
+    return figures
+
+
+def synthesize(hls_dir, out_dir, progress=None):
+    """Run every TCL script of ``hls_dir``; returns the ``hls_synth`` section of report.json."""
+    hls_dir = Path(hls_dir)
+    tool = vitis_hls(hls_dir, out_dir)
+    design = json.loads((hls_dir / "design.json").read_text())
+    results = {}
+    for script in design["tcl"]:
+        function = Path(script).stem
+        if progress:
+            progress(function)
+        log = hls_dir / f"{function}.log"
+        with open(log, "w") as handle:
+            done = subprocess.run([tool, "-f", script], cwd=hls_dir, stdout=handle, stderr=subprocess.STDOUT)
+        if done.returncode != 0:
+            raise UserError(f"Vitis HLS failed on {script} (exit code {done.returncode}); see {log}")
+        report = hls_dir / f"{function}_prj" / "solution" / "syn" / "report" / f"{function}_csynth.xml"
+        if not report.is_file():
+            raise UserError(f"Vitis HLS ran {script} but wrote no {report}; see {log}")
+        results[function] = csynth_figures(report)
+    top = design["top"]
+    return {"tool": "vitis_hls", "top": results[top], "layers": {k: v for k, v in results.items() if k != top}}
