@@ -18,9 +18,9 @@ from flow.rtlsim import decode, encode, first_differing_link, reference
 from flow.tools import ap_types, gxx
 from models.errors import UserError
 
-#: optimisation of the simulation binary; exceptions off: g++ needs minutes for large constant
-#: ap_uint arrays otherwise (it is quadratic in the initializers' cleanup regions)
-CXXFLAGS = ["-O2", "-fno-exceptions", "-w", "-DSIGNFLOW_GXX_CSIM"]
+#: exceptions off: g++ needs minutes for large constant ap_uint arrays otherwise (it is quadratic in the
+#: initializers' cleanup regions); SIGNFLOW_HOST_WORDS: wide words on 64-bit host integers (signflow_common.hpp)
+CXXFLAGS = ["-O2", "-fno-exceptions", "-w", "-DSIGNFLOW_GXX_CSIM", "-DSIGNFLOW_HOST_WORDS"]
 
 
 def _flags(hls_dir):

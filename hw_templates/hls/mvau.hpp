@@ -69,6 +69,7 @@ void mvau(hls::stream<typename mvau_traits<CFG>::in_t> &in, hls::stream<typename
     static_assert(CFG::MH % CFG::PE == 0, "PE must divide MH");
     static_assert(CFG::INPUT_MODE == 1 || CFG::IN_BITS == 1, "binary input has IN_BITS = 1");
     static_assert(CFG::ACC_BITS >= 2, "ACC_BITS >= 2");
+    static_assert(CFG::IN_BITS <= 16, "integer inputs of at most 16 bits");
 
     typename T::in_t buffer[T::SF];  // the current pixel's input beats, reused for nf > 0
     sum_t acc[CFG::PE];
@@ -88,22 +89,16 @@ steps_loop:
         } else {
             x = buffer[sf];
         }
-        const typename T::weight_t w = weights[nf * T::SF + sf];
+        const bit_view<T::IN_WIDTH> xv(x);
+        const bit_view<CFG::PE * CFG::SIMD> wv(weights[nf * T::SF + sf]);
     pe_loop:
         for (unsigned p = 0; p < CFG::PE; p++) {
 #pragma HLS UNROLL
             sum_t partial = 0;
-        simd_loop:
-            for (unsigned s = 0; s < CFG::SIMD; s++) {
-#pragma HLS UNROLL
-                const bool wb = w[p * CFG::SIMD + s];
-                if (CFG::INPUT_MODE == 0) {
-                    partial += (x[s] == wb) ? 1 : 0;
-                } else {
-                    const ap_int<CFG::IN_BITS> v = lane<CFG::IN_BITS>(x, s);
-                    const ap_int<CFG::IN_BITS + 1> wide = v;
-                    partial += wb ? wide : ap_int<CFG::IN_BITS + 1>(-wide);
-                }
+            if (CFG::INPUT_MODE == 0) {
+                partial = xnor_count<CFG::SIMD>(xv, 0, wv, p * CFG::SIMD);
+            } else {
+                partial = signed_dot<CFG::SIMD, CFG::IN_BITS>(xv, wv, p * CFG::SIMD);
             }
             acc[p] = (sf == 0 ? sum_t(0) : acc[p]) + partial;
         }

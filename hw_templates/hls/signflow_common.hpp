@@ -22,6 +22,100 @@ ap_uint<BW> lane(const ap_uint<W> &word, unsigned i) {
     return word.range(i * BW + BW - 1, i * BW);
 }
 
+// Bit-level access to wide words. In synthesis (and in the "hardware form" C simulation the tests also
+// run) a slice is ap_uint range selection, which is wiring. Bit-by-bit ap_uint arithmetic makes large
+// layers slow to simulate, so with SIGNFLOW_HOST_WORDS (set by the signflow g++ C simulation) the word is
+// split once into 64-bit host integers and slices, popcounts and lanes come from those.
+#if defined(SIGNFLOW_HOST_WORDS) && !defined(__SYNTHESIS__)
+template <int W>
+class bit_view {
+  public:
+    // reads the 64-bit limbs of the open ap_int C-simulation model directly (ap_private::get_pVal)
+    explicit bit_view(const ap_uint<W> &word) {
+        for (int c = 0; c < CHUNKS; c++) chunk_[c] = word.V.get_pVal(c);
+        if (W % 64) chunk_[CHUNKS - 1] &= (1ULL << (W % 64)) - 1;
+        chunk_[CHUNKS] = 0;
+    }
+    // bits [offset, offset + n) as an unsigned value, n <= 64
+    unsigned long long get(unsigned offset, unsigned n) const {
+        const unsigned c = offset / 64, shift = offset % 64;
+        unsigned long long value = chunk_[c] >> shift;
+        if (shift != 0 && shift + n > 64) value |= chunk_[c + 1] << (64 - shift);
+        return n == 64 ? value : value & ((1ULL << n) - 1);
+    }
+
+  private:
+    static const int CHUNKS = (W + 63) / 64;
+    unsigned long long chunk_[CHUNKS + 1];
+};
+
+inline unsigned popcount64(unsigned long long bits) { return __builtin_popcountll(bits); }
+#else
+template <int W>
+class bit_view {
+  public:
+    explicit bit_view(const ap_uint<W> &word) : word_(word) {}
+    ap_uint<64> get(unsigned offset, unsigned n) const {
+#pragma HLS INLINE
+        return ap_uint<64>(word_.range(offset + n - 1, offset));
+    }
+
+  private:
+    const ap_uint<W> word_;
+};
+
+inline unsigned popcount64(const ap_uint<64> &bits) {
+#pragma HLS INLINE
+    unsigned count = 0;
+popcount_loop:
+    for (int i = 0; i < 64; i++) {
+#pragma HLS UNROLL
+        count += bits[i];
+    }
+    return count;
+}
+#endif
+
+// Number of equal bits of a[a_offset + i] and b[b_offset + i], i < N: the XNOR-popcount of binary layers.
+template <unsigned N, int WA, int WB>
+unsigned xnor_count(const bit_view<WA> &a, unsigned a_offset, const bit_view<WB> &b, unsigned b_offset) {
+#pragma HLS INLINE
+    unsigned count = 0;
+xnor_loop:
+    for (unsigned done = 0; done < N; done += 64) {
+#pragma HLS UNROLL
+        const unsigned n = N - done < 64 ? N - done : 64;
+        const unsigned long long mask = n == 64 ? ~0ULL : (1ULL << n) - 1;
+        count += popcount64(~(a.get(a_offset + done, n) ^ b.get(b_offset + done, n)) & mask);
+    }
+    return count;
+}
+
+// sum_i (b[b_offset + i] ? x_i : -x_i) over N signed BITS-bit lanes x_i of `a`: the integer-input dot
+// product of the first layer (host integers with SIGNFLOW_HOST_WORDS, ap_int otherwise).
+template <unsigned N, unsigned BITS, int WA, int WB>
+int signed_dot(const bit_view<WA> &a, const bit_view<WB> &b, unsigned b_offset) {
+#pragma HLS INLINE
+#if defined(SIGNFLOW_HOST_WORDS) && !defined(__SYNTHESIS__)
+    long long sum = 0;
+    for (unsigned i = 0; i < N; i++) {
+        const unsigned long long bits = a.get(i * BITS, BITS);
+        const long long x = (bits ^ (1ULL << (BITS - 1))) - (1LL << (BITS - 1));  // sign-extend
+        sum += b.get(b_offset + i, 1) ? x : -x;
+    }
+    return int(sum);
+#else
+    ap_int<BITS + 1 + clog2(N + 1)> sum = 0;
+dot_loop:
+    for (unsigned i = 0; i < N; i++) {
+#pragma HLS UNROLL
+        const ap_int<BITS + 1> x = ap_int<BITS>(ap_uint<BITS>(a.get(i * BITS, BITS)));
+        sum += b.get(b_offset + i, 1) ? x : ap_int<BITS + 1>(-x);
+    }
+    return sum.to_int();
+#endif
+}
+
 // Line buffers of window ops: input row r is stored in slot r mod KH, and it is the last row of the
 // window of output row oh = (r + 1 - KH) / STRIDE when that divides; returns whether r closes row `oh`.
 template <unsigned KH, unsigned STRIDE, unsigned OH>

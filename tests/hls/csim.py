@@ -23,10 +23,15 @@ SIM_DIR = HLS_DIR / "sim"
 DRIVERS = Path(__file__).resolve().parent / "drivers.hpp"
 
 
-def compile_flags():
+#: the two forms of the headers' wide-word primitives (signflow_common.hpp): the ap_uint one Vitis HLS
+#: synthesizes, and the 64-bit host-word one the signflow C simulation runs
+FORMS = {"hardware": [], "host": ["-DSIGNFLOW_HOST_WORDS"]}
+
+
+def compile_flags(form="hardware"):
     # the sim directory comes first: ap_types also ships an hls_stream.h
-    return ["g++", f"-std={CXX_STD}", "-O1", "-w", f"-I{SIM_DIR}", f"-I{HLS_DIR}", f"-I{DRIVERS.parent}",
-            f"-I{ap_types()}"]
+    return ["g++", f"-std={CXX_STD}", "-O1", "-w", *FORMS[form], f"-I{SIM_DIR}", f"-I{HLS_DIR}",
+            f"-I{DRIVERS.parent}", f"-I{ap_types()}"]
 
 
 def config_struct(name, op, params):
@@ -50,13 +55,13 @@ def _shared_root(tmp_path_factory):
     return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
-def build_driver(tmp_path_factory, op, cases):
-    """Compile (or reuse) the driver of ``op`` for ``cases``; returns the binary's path."""
+def build_driver(tmp_path_factory, form, op, cases):
+    """Compile (or reuse) the driver of ``op`` for ``cases`` in ``form`` (FORMS); returns the binary's path."""
     source = driver_source(op, cases)
     digest = hashlib.sha256(source.encode())
     for header in sorted(HLS_DIR.rglob("*.h*")) + [DRIVERS]:
         digest.update(header.read_bytes())
-    digest.update(" ".join(compile_flags()).encode())
+    digest.update(" ".join(compile_flags(form)).encode())
     build = _shared_root(tmp_path_factory) / "hls_csim" / f"{op}_{digest.hexdigest()[:16]}"
     build.mkdir(parents=True, exist_ok=True)
     binary = build / "driver"
@@ -64,7 +69,7 @@ def build_driver(tmp_path_factory, op, cases):
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not binary.exists():
             (build / "driver.cpp").write_text(source)
-            result = subprocess.run([*compile_flags(), "-o", str(build / "driver.tmp"), str(build / "driver.cpp")],
+            result = subprocess.run([*compile_flags(form), "-o", str(build / "driver.tmp"), str(build / "driver.cpp")],
                                     capture_output=True, text=True, check=False)
             assert result.returncode == 0, f"g++ failed:\n{result.stderr[-4000:]}"
             os.replace(build / "driver.tmp", binary)

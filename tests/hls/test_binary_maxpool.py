@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from flow.ops.maxpool import maxpool_nhwc
-from tests.hls.csim import assert_beats_equal, build_driver, run_driver, write_beats
+from tests.hls.csim import FORMS, assert_beats_equal, build_driver, run_driver, write_beats
 
 FRAMES = 2
 # name -> (H, W, C, (KH, KW), (SH, SW), PE)
@@ -14,11 +14,11 @@ CASES = {
 }
 
 
-@pytest.fixture(scope="module")
-def driver(tmp_path_factory):
+@pytest.fixture(scope="module", params=FORMS)
+def driver(request, tmp_path_factory):
     cases = [{"IFM_H": h, "IFM_W": w, "C": c, "KH": kh, "KW": kw, "STRIDE_H": sh, "STRIDE_W": sw, "PE": pe}
              for h, w, c, (kh, kw), (sh, sw), pe in CASES.values()]
-    return build_driver(tmp_path_factory, "binary_maxpool", cases)
+    return build_driver(tmp_path_factory, request.param, "binary_maxpool", cases)
 
 
 @pytest.mark.parametrize("case", list(CASES))

@@ -6,7 +6,7 @@ import pytest
 
 from flow.ops.dynamic_threshold import dynamic_codes, dynamic_threshold, shift_round
 from flow.packing import dynamic_threshold_memories, write_memh
-from tests.hls.csim import assert_beats_equal, build_driver, run_driver, write_beats
+from tests.hls.csim import FORMS, assert_beats_equal, build_driver, run_driver, write_beats
 
 FRAMES = 3
 
@@ -99,9 +99,9 @@ def coverage(case):
     return events
 
 
-@pytest.fixture(scope="module")
-def driver(tmp_path_factory):
-    return build_driver(tmp_path_factory, "dynamic_threshold", [config(case) for case in CASES])
+@pytest.fixture(scope="module", params=FORMS)
+def driver(request, tmp_path_factory):
+    return build_driver(tmp_path_factory, request.param, "dynamic_threshold", [config(case) for case in CASES])
 
 
 @pytest.mark.parametrize("case", list(CASES))

@@ -4,7 +4,7 @@ import subprocess
 import pytest
 
 from flow.tools import ap_types
-from tests.hls.csim import HLS_DIR, compile_flags
+from tests.hls.csim import FORMS, HLS_DIR, compile_flags
 
 DEFAULTS = {
     "mvau.hpp": "typedef mvau_traits<mvau_config> T; hls::stream<T::in_t> i; hls::stream<T::out_t> o;"
@@ -27,13 +27,14 @@ DEFAULTS = {
 }
 
 
+@pytest.mark.parametrize("form", list(FORMS))
 @pytest.mark.parametrize("header", list(DEFAULTS))
-def test_header_compiles_alone(header, tmp_path):
+def test_header_compiles_alone(header, form, tmp_path):
     source = tmp_path / "unit.cpp"
     source.write_text(f'#include "{header}"\nusing namespace signflow;\nvoid top() {{ {DEFAULTS[header]} }}\n')
     # ap_types as a system directory: its own warnings are not ours (-I dirs still come first)
     flags = [f"-isystem{ap_types()}" if flag == f"-I{ap_types()}" else flag
-             for flag in compile_flags() if flag != "-w"]
+             for flag in compile_flags(form) if flag != "-w"]
     result = subprocess.run([*flags, "-fsyntax-only", "-Wall", "-Wno-unknown-pragmas", "-Wno-unused-label",
                              str(source)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr[-4000:]

@@ -2,16 +2,16 @@
 import numpy as np
 import pytest
 
-from tests.hls.csim import assert_beats_equal, build_driver, run_driver, write_beats
+from tests.hls.csim import FORMS, assert_beats_equal, build_driver, run_driver, write_beats
 
 FRAMES = 6
 # name -> (NUM, PE, BITS)
 CASES = {"num10_pe1": (10, 1, 8), "num10_pe5": (10, 5, 8), "num12_pe4_bits3": (12, 4, 3)}
 
 
-@pytest.fixture(scope="module")
-def driver(tmp_path_factory):
-    return build_driver(tmp_path_factory, "label_select", [{"NUM": n, "PE": pe, "BITS": b} for n, pe, b in CASES.values()])
+@pytest.fixture(scope="module", params=FORMS)
+def driver(request, tmp_path_factory):
+    return build_driver(tmp_path_factory, request.param, "label_select", [{"NUM": n, "PE": pe, "BITS": b} for n, pe, b in CASES.values()])
 
 
 @pytest.mark.parametrize("case", list(CASES))

@@ -5,7 +5,7 @@ import pytest
 from flow.ops.hw import signed_width
 from flow.ops.mvau import mvau
 from flow.packing import mvau_threshold_words, mvau_weight_words, write_memh
-from tests.hls.csim import assert_beats_equal, build_driver, run_driver, write_beats
+from tests.hls.csim import FORMS, assert_beats_equal, build_driver, run_driver, write_beats
 
 FRAMES = 2
 # name -> (MW, MH, PE, SIMD, input_mode, in_bits, output_mode, (OUT_H, OUT_W), period)
@@ -31,9 +31,9 @@ def config(case):
                 "OUT_H": out_h, "OUT_W": out_w, "PERIOD_H": kh, "PERIOD_W": kw}
 
 
-@pytest.fixture(scope="module")
-def driver(tmp_path_factory):
-    return build_driver(tmp_path_factory, "mvau", [config(case) for case in CASES])
+@pytest.fixture(scope="module", params=FORMS)
+def driver(request, tmp_path_factory):
+    return build_driver(tmp_path_factory, request.param, "mvau", [config(case) for case in CASES])
 
 
 @pytest.mark.parametrize("case", list(CASES))

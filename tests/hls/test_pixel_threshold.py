@@ -4,7 +4,7 @@ import pytest
 
 from flow.ops.threshold import threshold
 from flow.packing import mvau_threshold_words, write_memh
-from tests.hls.csim import assert_beats_equal, build_driver, run_driver, write_beats
+from tests.hls.csim import FORMS, assert_beats_equal, build_driver, run_driver, write_beats
 
 FRAMES = 2
 # name -> (H, W, C, PE, ACC_BITS, period)
@@ -15,11 +15,11 @@ CASES = {
 }
 
 
-@pytest.fixture(scope="module")
-def driver(tmp_path_factory):
+@pytest.fixture(scope="module", params=FORMS)
+def driver(request, tmp_path_factory):
     cases = [{"H": h, "W": w, "C": c, "PE": pe, "ACC_BITS": bits, "PERIOD_H": kh, "PERIOD_W": kw}
              for h, w, c, pe, bits, (kh, kw) in CASES.values()]
-    return build_driver(tmp_path_factory, "pixel_threshold", cases)
+    return build_driver(tmp_path_factory, request.param, "pixel_threshold", cases)
 
 
 @pytest.mark.parametrize("case", list(CASES))

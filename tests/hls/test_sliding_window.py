@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from flow.ops.sliding_window import sliding_window
-from tests.hls.csim import assert_beats_equal, build_driver, run_driver, write_beats
+from tests.hls.csim import FORMS, assert_beats_equal, build_driver, run_driver, write_beats
 
 FRAMES = 2
 # name -> (H, W, C, (KH, KW), (SH, SW), (top, left, bottom, right), BITS, SIMD, pad_value)
@@ -22,9 +22,9 @@ def config(case):
                 "PAD_BOTTOM": bottom, "PAD_RIGHT": right, "BITS": bits, "SIMD": simd, "PAD_VALUE": pad & ((1 << bits) - 1)}
 
 
-@pytest.fixture(scope="module")
-def driver(tmp_path_factory):
-    return build_driver(tmp_path_factory, "sliding_window", [config(case) for case in CASES])
+@pytest.fixture(scope="module", params=FORMS)
+def driver(request, tmp_path_factory):
+    return build_driver(tmp_path_factory, request.param, "sliding_window", [config(case) for case in CASES])
 
 
 @pytest.mark.parametrize("case", list(CASES))

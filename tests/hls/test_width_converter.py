@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from flow.packing import write_memh
-from tests.hls.csim import build_driver, run_driver
+from tests.hls.csim import FORMS, build_driver, run_driver
 
 FRAMES = 3
 # name -> (IN_WIDTH, OUT_WIDTH, FRAME_BITS)
@@ -25,10 +25,10 @@ def regroup(words, in_width, out_width):
     return [int(bits[i:i + out_width][::-1], 2) for i in range(0, len(bits), out_width)]
 
 
-@pytest.fixture(scope="module")
-def driver(tmp_path_factory):
+@pytest.fixture(scope="module", params=FORMS)
+def driver(request, tmp_path_factory):
     cases = [{"IN_WIDTH": i, "OUT_WIDTH": o, "FRAME_BITS": f} for i, o, f in CASES.values()]
-    return build_driver(tmp_path_factory, "width_converter", cases)
+    return build_driver(tmp_path_factory, request.param, "width_converter", cases)
 
 
 @pytest.mark.parametrize("case", list(CASES))
