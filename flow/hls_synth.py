@@ -27,7 +27,10 @@ def vitis_hls(hls_dir, out_dir):
 
 def csynth_figures(report_xml):
     """Resources and latency of one ``csynth.xml``."""
-    root = ET.parse(report_xml).getroot()
+    try:
+        root = ET.parse(report_xml).getroot()
+    except ET.ParseError as err:
+        raise UserError(f"cannot read the Vitis HLS report {report_xml}: {err}")
     figures = {}
     for tag, key in RESOURCES.items():
         node = root.find(f"AreaEstimates/Resources/{tag}")

@@ -32,3 +32,23 @@ def random_model(name, act, seed=0, **cfg):
 def random_inputs(in_shape, n, seed=0):
     """Inputs on the model's input range [-1, 1]."""
     return np.random.default_rng(seed).uniform(-1, 1, (n, *in_shape)).astype(np.float32)
+
+
+#: input shapes of brevitas_examples.bnn_pynq models
+BNN_PYNQ_SHAPES = {"cnv_1w1a": (1, 3, 32, 32), "lfc_1w1a": (1, 1, 28, 28)}
+
+
+def export_bnn_pynq(name, path, seed=0):
+    """brevitas_examples' own ``name`` with random weights, exported unmodified to QONNX; returns the model."""
+    import warnings
+
+    from brevitas.export import export_qonnx
+    from brevitas_examples.bnn_pynq.models import model_with_cfg
+
+    torch.manual_seed(seed)
+    model, _ = model_with_cfg(name, pretrained=False)
+    model.eval()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        export_qonnx(model, torch.zeros(BNN_PYNQ_SHAPES[name]), str(path), dynamo=False)
+    return model

@@ -106,10 +106,19 @@ def _cxx_word(value, width):
     return f'ap_uint<{width}>("{int(value):x}", 16)'
 
 
-def _memory_array(name, words, width):
-    words = list(words) or [0]  # an unused memory still needs an argument
-    body = ",\n".join("    " + ", ".join(_cxx_word(w, width) for w in words[i:i + 8]) for i in range(0, len(words), 8))
-    return f"static const ap_uint<{width}> {name}[{len(words)}] = {{\n{body}}};\n"
+def _memory_array(name, memory):
+    """``static const ap_uint<W> name[depth]`` or, split by lanes, ``name[lanes][depth]``."""
+    words = [int(w) for w in memory.words]
+    lanes = memory.lanes or 1
+    width = memory.width // lanes
+    mask = (1 << width) - 1
+    rows = [[(w >> (lane * width)) & mask for w in words] for lane in range(lanes)]
+    text = [",\n".join("    " + ", ".join(_cxx_word(w, width) for w in row[i:i + 8]) for i in range(0, len(row), 8))
+            for row in rows]
+    if memory.lanes is None:
+        return f"static const ap_uint<{width}> {name}[{len(words)}] = {{\n{text[0]}}};\n"
+    body = ",\n".join("  {\n" + row + "}" for row in text)
+    return f"static const ap_uint<{width}> {name}[{memory.lanes}][{len(words)}] = {{\n{body}}};\n"
 
 
 def _config_lines(params):
@@ -119,9 +128,9 @@ def _config_lines(params):
 def _layer_source(chain, stage):
     function = HLS_FUNCTIONS.get(stage.module, stage.module)
     arrays, args = [], []
-    for param, (words, width) in stage.memories.items():
+    for param, memory in stage.memories.items():
         array = f"{stage.name}_{param.lower().replace('_file', '')}"
-        arrays.append(_memory_array(array, words, width))
+        arrays.append(_memory_array(array, memory))
         args.append(array)
     return render(LAYER_TEMPLATE, {
         "NODE": " ".join(stage.node.name.split()), "OP": stage.node.op_type, "FUNCTION": function, "TOP": chain.top,
@@ -166,7 +175,7 @@ def max_width(chain):
     for stage in chain.stages:
         words = [stage.in_width + stage.out_width if stage.module == "axis_width_converter" else
                  max(stage.in_width, stage.out_width)]
-        widths[stage.name] = max(words + [width for _, width in stage.memories.values()])
+        widths[stage.name] = max(words + [memory.width // (memory.lanes or 1) for memory in stage.memories.values()])
     name, widest = max(widths.items(), key=lambda item: item[1])
     if widest > VITIS_MAX_WIDTH:
         raise UserError(f"'{name}' needs {widest}-bit words, more than the {VITIS_MAX_WIDTH} Vitis HLS allows; "

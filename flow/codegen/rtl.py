@@ -40,12 +40,12 @@ def _wires(name, width):
 def _memory_files(rtl_dir, stage):
     """Write the stage's memories as ``$readmemh`` files; returns the file parameters (empty when unused)."""
     params = {}
-    for param, (words, width) in stage.memories.items():
-        if not len(words):
+    for param, memory in stage.memories.items():
+        if not memory.used:
             params[param] = ""
             continue
         filename = f"{stage.name}_{param.lower().replace('_file', '')}.mem"
-        write_memh(rtl_dir / filename, words, width)
+        write_memh(rtl_dir / filename, memory.words, memory.width)
         params[param] = filename
     return params
 

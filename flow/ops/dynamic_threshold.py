@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from flow.ops.hw import ChannelFoldedOp, Stream, encode_bits, memory_cost, signed_width
+from flow.ops.hw import ChannelFoldedOp, Memory, Stream, encode_bits, memory_cost, signed_width
 from flow.packing import dynamic_threshold_memories
 
 
@@ -133,4 +133,4 @@ class DynamicThreshold(ChannelFoldedOp):
                       R_MAX=self.get_nodeattr("r_max"), U_SHIFT=self.get_nodeattr("u_shift"),
                       U_MIN=self.get_nodeattr("u_min"), U_MAX=self.get_nodeattr("u_max"))
         memories = dynamic_threshold_memories(w1, w2, thr, direction, pe, w_bits, acc)
-        return "dynamic_threshold", params, {f"{stem.upper()}_FILE": memory for stem, memory in memories.items()}
+        return "dynamic_threshold", params, {f"{stem.upper()}_FILE": Memory(*memory) for stem, memory in memories.items()}

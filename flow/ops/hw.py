@@ -32,6 +32,18 @@ def memory_cost(depth, width):
 
 
 @dataclass(frozen=True)
+class Memory:
+    """A constant memory of a core: ``words`` of ``width`` bits (one ``$readmemh`` file in RTL). In HLS, a
+    ``[len(words)]`` array; with ``lanes``, each of the word's ``lanes`` equal slices (lane 0 at the LSB) gets
+    its own row of a ``[lanes][len(words)]`` array: one ROM per PE, of words narrow enough for ap_int.
+    ``used=False``: a placeholder the core ignores in this configuration (no RTL file; zeros in HLS)."""
+    words: list
+    width: int
+    lanes: int = None
+    used: bool = True
+
+
+@dataclass(frozen=True)
 class Stream:
     """One side of an op's AXI-Stream: ``lanes`` elements of ``bits`` per beat, ``beats`` per frame."""
     lanes: int
@@ -106,8 +118,7 @@ class HWOp(SignflowOp):
     def core(self, model):
         """``(module, parameters, memories)`` of this op's core: the RTL module in hw_templates/rtl and the HLS
         function of the same name in hw_templates/hls, with their parameters; memories map a file parameter
-        (``WEIGHTS_FILE``) to ``(words, width)`` of a constant memory, in the HLS function's argument order
-        (no words: unused by this configuration).
+        (``WEIGHTS_FILE``) to its ``Memory``, in the HLS function's argument order.
         """
         raise NotImplementedError
 

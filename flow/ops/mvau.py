@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from flow.ops.hw import HWOp, Stream, divisors, memory_cost, signed_width
+from flow.ops.hw import HWOp, Memory, Stream, divisors, memory_cost, signed_width
 from flow.packing import mvau_threshold_words, mvau_weight_words
 from flow.ops.threshold import threshold
 
@@ -155,10 +155,12 @@ class MVAU(HWOp):
                       OUTPUT_MODE=int(self.get_nodeattr("output_mode") == "acc"), ACC_BITS=self.acc_width(),
                       OUT_H=out_h, OUT_W=out_w, PERIOD_H=kh, PERIOD_W=kw)
         weights = model.get_initializer(node.input[1]).astype(np.int64)
-        memories = {"WEIGHTS_FILE": (mvau_weight_words(weights, pe, simd), pe * simd)}
+        memories = {"WEIGHTS_FILE": Memory(mvau_weight_words(weights, pe, simd), pe * simd, pe)}
         if self.get_nodeattr("output_mode") == "threshold":
             thresholds = model.get_initializer(node.input[2]).astype(np.int64)
-            memories["THRESHOLDS_FILE"] = (mvau_threshold_words(thresholds, pe, self.acc_width()), pe * self.acc_width())
+            memories["THRESHOLDS_FILE"] = Memory(mvau_threshold_words(thresholds, pe, self.acc_width()),
+                                                 pe * self.acc_width(), pe)
         else:
-            memories["THRESHOLDS_FILE"] = ([], pe * self.acc_width())  # unused in accumulator mode
+            nf = self.get_nodeattr("MH") // pe  # unused in accumulator mode
+            memories["THRESHOLDS_FILE"] = Memory([0] * (nf * kh * kw), pe * self.acc_width(), pe, used=False)
         return "mvau", params, memories

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from flow.ops.hw import ChannelFoldedOp, Stream, encode_bits, memory_cost
+from flow.ops.hw import ChannelFoldedOp, Memory, Stream, encode_bits, memory_cost
 from flow.packing import mvau_threshold_words
 
 
@@ -100,4 +100,4 @@ class PixelThreshold(ChannelFoldedOp):
         thresholds = model.get_initializer(self.onnx_node.input[1]).astype(np.int64)
         return "pixel_threshold", dict(H=h, W=w, C=self.get_nodeattr("in_shape")[-1], PE=pe, ACC_BITS=acc,
                                        PERIOD_H=kh, PERIOD_W=kw), \
-            {"THRESHOLDS_FILE": (mvau_threshold_words(thresholds, pe, acc), pe * acc)}
+            {"THRESHOLDS_FILE": Memory(mvau_threshold_words(thresholds, pe, acc), pe * acc)}

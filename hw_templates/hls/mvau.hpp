@@ -8,13 +8,13 @@
 //   phase of output pixel (oh, ow) = (oh % PERIOD_H) * PERIOD_W + (ow % PERIOD_W); pixels row-major.
 // Golden model: flow/ops/mvau.py `mvau`.
 //
-// Layout, with NF = MH / PE, SF = MW / SIMD and P = PERIOD_H * PERIOD_W (same as hw_templates/rtl/mvau.sv):
+// Layout, with NF = MH / PE, SF = MW / SIMD and P = PERIOD_H * PERIOD_W (streams as hw_templates/rtl/mvau.sv):
 //   in:         SF beats per pixel of SIMD*IN_BITS bits; lane s of beat sf = x[sf*SIMD + s].
 //   out:        NF beats per pixel of PE bits (threshold) or PE*ACC_BITS bits (acc); lane p = channel nf*PE + p.
-//   weights:    NF*SF words of PE*SIMD bits, word nf*SF + sf, bit p*SIMD + s = w[sf*SIMD + s, nf*PE + p]
-//               (flow.packing.mvau_weight_words).
-//   thresholds: NF*P words of PE*ACC_BITS bits, word nf*P + phase, lane p = T[nf*PE + p, phase]
-//               (flow.packing.mvau_threshold_words); read in threshold mode only.
+//   weights:    [PE][NF*SF] words of SIMD bits, weights[p][nf*SF + sf] bit s = w[sf*SIMD + s, nf*PE + p]
+//               (lane p of flow.packing.mvau_weight_words; one ROM per PE keeps words within ap_int's limit).
+//   thresholds: [PE][NF*P] signed ACC_BITS values, thresholds[p][nf*P + phase] = T[nf*PE + p, phase]
+//               (lane p of flow.packing.mvau_threshold_words); read in threshold mode only.
 //
 // Schedule: one (nf, sf) step per cycle, OUT_H*OUT_W*NF*SF cycles per call (one frame). The SF input beats
 // of a pixel are read during nf = 0 and kept in a buffer for nf = 1..NF-1.
@@ -53,16 +53,18 @@ struct mvau_traits {
     static const unsigned SUM_BITS = clog2(CFG::MW + 1) + CFG::IN_BITS + 1;
     typedef ap_uint<IN_WIDTH> in_t;
     typedef ap_uint<OUT_WIDTH> out_t;
-    typedef ap_uint<CFG::PE * CFG::SIMD> weight_t;
-    typedef ap_uint<CFG::PE * CFG::ACC_BITS> threshold_t;
+    typedef ap_uint<CFG::SIMD> weight_t;
+    typedef ap_uint<CFG::ACC_BITS> threshold_t;
     typedef ap_int<SUM_BITS> sum_t;
 };
 
 // One frame: OUT_H*OUT_W pixels of SF beats in, NF beats out.
 template <class CFG>
 void mvau(hls::stream<typename mvau_traits<CFG>::in_t> &in, hls::stream<typename mvau_traits<CFG>::out_t> &out,
-          const typename mvau_traits<CFG>::weight_t weights[mvau_traits<CFG>::NF * mvau_traits<CFG>::SF],
-          const typename mvau_traits<CFG>::threshold_t thresholds[mvau_traits<CFG>::NF * mvau_traits<CFG>::P]) {
+          const typename mvau_traits<CFG>::weight_t weights[CFG::PE][mvau_traits<CFG>::NF * mvau_traits<CFG>::SF],
+          const typename mvau_traits<CFG>::threshold_t thresholds[CFG::PE][mvau_traits<CFG>::NF * mvau_traits<CFG>::P]) {
+#pragma HLS ARRAY_PARTITION variable = weights complete dim = 1
+#pragma HLS ARRAY_PARTITION variable = thresholds complete dim = 1
     typedef mvau_traits<CFG> T;
     typedef typename T::sum_t sum_t;
     static_assert(CFG::MW % CFG::SIMD == 0, "SIMD must divide MW");
@@ -90,26 +92,26 @@ steps_loop:
             x = buffer[sf];
         }
         const bit_view<T::IN_WIDTH> xv(x);
-        const bit_view<CFG::PE * CFG::SIMD> wv(weights[nf * T::SF + sf]);
     pe_loop:
         for (unsigned p = 0; p < CFG::PE; p++) {
 #pragma HLS UNROLL
+            const bit_view<CFG::SIMD> wv(weights[p][nf * T::SF + sf]);
             sum_t partial = 0;
             if (CFG::INPUT_MODE == 0) {
-                partial = xnor_count<CFG::SIMD>(xv, 0, wv, p * CFG::SIMD);
+                partial = xnor_count<CFG::SIMD>(xv, 0, wv, 0);
             } else {
-                partial = signed_dot<CFG::SIMD, CFG::IN_BITS>(xv, wv, p * CFG::SIMD);
+                partial = signed_dot<CFG::SIMD, CFG::IN_BITS>(xv, wv, 0);
             }
             acc[p] = (sf == 0 ? sum_t(0) : acc[p]) + partial;
         }
         if (sf == T::SF - 1) {
             typename T::out_t y = 0;
-            const typename T::threshold_t t_word = thresholds[nf * T::P + phase_h * CFG::PERIOD_W + phase_w];
+            const unsigned t_index = nf * T::P + phase_h * CFG::PERIOD_W + phase_w;
         out_loop:
             for (unsigned p = 0; p < CFG::PE; p++) {
 #pragma HLS UNROLL
                 if (CFG::OUTPUT_MODE == 0) {
-                    const ap_int<CFG::ACC_BITS> t = lane<CFG::ACC_BITS>(t_word, p);
+                    const ap_int<CFG::ACC_BITS> t = thresholds[p][t_index];
                     y[p] = acc[p] >= t;
                 } else {
                     const ap_int<T::SUM_BITS + 2> value =

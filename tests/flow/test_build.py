@@ -1,6 +1,5 @@
 """The build is bit-exact with PyTorch after every step, for every zoo model and activation kind."""
 import json
-import warnings
 
 import numpy as np
 import pytest
@@ -10,7 +9,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 from flow.build import FRONT_END, BuildConfig, run_build
 from flow.verify import run_graph
 from models.export import export_model
-from tests.helpers import random_inputs, random_model
+from tests.helpers import BNN_PYNQ_SHAPES, export_bnn_pynq, random_inputs, random_model
 
 ACTS = ["sign", "design", "dysign"]
 FAST_MODELS = ["digits", "tfc", "sfc", "lfc", "cnv"]
@@ -51,19 +50,12 @@ def test_odd_feature_maps_bit_exact(act, tmp_path):
     build_and_compare(model, tmp_path, samples=3)
 
 
-@pytest.mark.parametrize("name, shape", [("cnv_1w1a", (1, 3, 32, 32)), ("lfc_1w1a", (1, 1, 28, 28))])
-def test_brevitas_bnn_pynq_examples(name, shape, tmp_path):
+@pytest.mark.parametrize("name", list(BNN_PYNQ_SHAPES))
+def test_brevitas_bnn_pynq_examples(name, tmp_path):
     """brevitas_examples' own CNV / LFC, exported unmodified with random weights."""
-    from brevitas.export import export_qonnx
-    from brevitas_examples.bnn_pynq.models import model_with_cfg
-
-    torch.manual_seed(3)
-    model, _ = model_with_cfg(name, pretrained=False)
-    model.eval()
+    shape = BNN_PYNQ_SHAPES[name]
     onnx_path = tmp_path / "model.onnx"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        export_qonnx(model, torch.zeros(shape), str(onnx_path), dynamo=False)
+    model = export_bnn_pynq(name, onnx_path, seed=3)
     out = tmp_path / "build"
     run_build(onnx_path, BuildConfig(output_dir=str(out), quiet=True, verify=False, input_low=0.0, steps=FRONT_END))
     x = np.random.default_rng(0).uniform(0, 1, (2, *shape[1:])).astype(np.float32)

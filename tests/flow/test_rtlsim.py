@@ -1,7 +1,6 @@
 """End to end through Verilator: the stitched RTL is bit-exact with the reference, keeps the estimated
 cycles per frame, survives stalls and back-pressure, and a corrupted weight file is caught and named."""
 import json
-import warnings
 
 import numpy as np
 import pytest
@@ -10,7 +9,7 @@ import torch
 from flow.build import FRONT_END, BuildConfig, run_build
 from flow.cli import main
 from models.export import export_model
-from tests.helpers import random_model
+from tests.helpers import export_bnn_pynq, random_model
 
 pytestmark = pytest.mark.rtlsim
 
@@ -60,16 +59,8 @@ def test_corrupted_weights_are_caught_and_named(tmp_path, capsys):
 @pytest.mark.parametrize("fps", [5000, 20000])
 def test_bnn_pynq_lfc_rtl(fps, tmp_path):
     """brevitas_examples' LFC-1W1A, exported unmodified with random weights."""
-    from brevitas.export import export_qonnx
-    from brevitas_examples.bnn_pynq.models import model_with_cfg
-
-    torch.manual_seed(5)
-    model, _ = model_with_cfg("lfc_1w1a", pretrained=False)
-    model.eval()
     path = tmp_path / "lfc.onnx"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        export_qonnx(model, torch.zeros(1, 1, 28, 28), str(path), dynamo=False)
+    export_bnn_pynq("lfc_1w1a", path, seed=5)
     report = build_rtl(str(path), tmp_path / "build", target_fps=fps, input_low=0.0)
     assert_cycles_match(report)
 

@@ -28,10 +28,10 @@ int finish(hls::stream<IN> &in, hls::stream<OUT> &out, const std::string &dir) {
 template <class CFG>
 int run_mvau(const std::string &dir, unsigned frames) {
     typedef signflow::mvau_traits<CFG> T;
-    static typename T::weight_t weights[T::NF * T::SF];
-    static typename T::threshold_t thresholds[T::NF * T::P];
-    load_memory(dir + "/weights.memh", weights, T::NF * T::SF);
-    if (CFG::OUTPUT_MODE == 0) load_memory(dir + "/thresholds.memh", thresholds, T::NF * T::P);
+    static typename T::weight_t weights[CFG::PE][T::NF * T::SF];
+    static typename T::threshold_t thresholds[CFG::PE][T::NF * T::P];
+    load_lanes<CFG::SIMD, CFG::PE>(dir + "/weights.memh", &weights[0][0], T::NF * T::SF);
+    if (CFG::OUTPUT_MODE == 0) load_lanes<CFG::ACC_BITS, CFG::PE>(dir + "/thresholds.memh", &thresholds[0][0], T::NF * T::P);
     hls::stream<typename T::in_t> in("in");
     hls::stream<typename T::out_t> out("out");
     feed(dir + "/in.memh", in);

@@ -8,7 +8,8 @@ from tests.hls.csim import FORMS, HLS_DIR, compile_flags
 
 DEFAULTS = {
     "mvau.hpp": "typedef mvau_traits<mvau_config> T; hls::stream<T::in_t> i; hls::stream<T::out_t> o;"
-                " T::weight_t w[T::NF * T::SF]; T::threshold_t t[T::NF * T::P]; mvau<mvau_config>(i, o, w, t);",
+                " T::weight_t w[mvau_config::PE][T::NF * T::SF]; T::threshold_t t[mvau_config::PE][T::NF * T::P];"
+            " mvau<mvau_config>(i, o, w, t);",
     "sliding_window.hpp": "typedef sliding_window_traits<sliding_window_config> T; hls::stream<T::in_t> i;"
                           " hls::stream<T::out_t> o; sliding_window<sliding_window_config>(i, o);",
     "binary_maxpool.hpp": "typedef binary_maxpool_traits<binary_maxpool_config> T; hls::stream<T::word_t> i, o;"

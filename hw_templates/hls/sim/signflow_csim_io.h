@@ -64,6 +64,16 @@ void load_memory(const std::string &path, ap_uint<W> *memory, unsigned count) {
     for (unsigned i = 0; i < count; i++) memory[i] = i < words.size() ? words[i] : ap_uint<W>(0);
 }
 
+// memory[lane * count + i] = lane `lane` (W bits, lane 0 at the LSB) of word i of a hex file of LANES*W-bit
+// words: a [LANES][count] array split by lane, as the HLS ops take their per-PE memories.
+template <int W, int LANES>
+void load_lanes(const std::string &path, ap_uint<W> *memory, unsigned count) {
+    const std::vector<ap_uint<W * LANES> > words = read_words<W * LANES>(path);
+    for (unsigned lane = 0; lane < LANES; lane++)
+        for (unsigned i = 0; i < count; i++)
+            memory[lane * count + i] = i < words.size() ? ap_uint<W>(words[i].range(lane * W + W - 1, lane * W)) : ap_uint<W>(0);
+}
+
 template <int W>
 void feed(const std::string &path, hls::stream<ap_uint<W>> &stream) {
     for (const ap_uint<W> &word : read_words<W>(path)) stream.write(word);
