@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/reference_speed.py
 	$(BIN)/python bench/folding.py
 	$(BIN)/python bench/rtl.py
+	$(BIN)/python bench/hls.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check --select F,E9 models flow tests bench

@@ -47,13 +47,13 @@ def _timed(fn):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fps", type=float, default=10000)
-    parser.add_argument("--frames", type=int, default=16, help="CNV frames (LFC streams 4x as many)")
+    parser.add_argument("--frames", type=int, default=16, help="CNV frames (LFC streams 16x as many)")
     args = parser.parse_args()
     quiet_libraries()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         runs = [("CNV-1W1A DeSign", *build(random_model("cnv", "design"), tmp / "cnv", args.frames, args.fps)),
-                ("LFC-1W1A", *build(random_model("lfc", "sign"), tmp / "lfc", args.frames * 4, args.fps))]
+                ("LFC-1W1A", *build(random_model("lfc", "sign"), tmp / "lfc", args.frames * 16, args.fps))]
     print(f"\nSimulation throughput, folded for {args.fps:g} FPS at 100 MHz; cold compile times")
     print(f"{'model':<16} {'frames':>6} {'Python f/s':>11} {'Verilator f/s':>14} {'C-sim f/s':>10} "
           f"{'Verilator build s':>18} {'g++ build s':>12} {'C-sim/Verilator':>16} {'C-sim/Python':>13}")

@@ -2,8 +2,9 @@
 
 Trains the digits CNN with DeSign, exports it to QONNX (checked bit-exact
 against PyTorch), builds it into a folded streaming accelerator, generates its
-RTL and simulates the whole digits test set through it cycle-accurately in
-Verilator: the hardware's accuracy must equal the software model's.
+RTL and its HLS C++, and simulates the whole digits test set through both:
+the RTL cycle-accurately in Verilator, the C++ compiled with g++. The
+hardware's predictions must equal the software model's.
 """
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from models.files import prepare_dir
 def add_parser(subparsers):
     p = subparsers.add_parser("demo", help="train, export, build and simulate the digits DeSign CNN",
                               description="Main job on the bundled digits data: train -> export -> build -> "
-                                          "RTL -> cycle-accurate simulation of the test set.")
+                                          "RTL and HLS C++ -> simulation of the test set (Verilator, g++).")
     p.add_argument("--out", default="out/demo", help="output folder (default: out/demo)")
     p.add_argument("--epochs", type=int, default=15, help="training epochs (default: 15)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
@@ -27,8 +28,8 @@ def add_parser(subparsers):
 def run(args):
     import torch
 
-    from flow.build import STEP_NAMES, BuildConfig, run_build
-    from flow.rtlsim import simulate
+    from flow import csim, rtlsim
+    from flow.build import FRONT_END, BuildConfig, run_build
     from models.checkpoint import load_run
     from models.data import load_dataset
     from models.export import export_run
@@ -41,24 +42,26 @@ def run(args):
     metrics = train(model_cfg, TrainConfig(dataset="digits", epochs=args.epochs, seed=args.seed, out=str(run_dir)))
     onnx_path = export_run(run_dir, out / "model.onnx")
     build_dir = out / "build"
-    steps = STEP_NAMES[:STEP_NAMES.index("rtlsim") + 1]  # synthesis is left to 'signflow build'
+    steps = FRONT_END + ["rtl_codegen", "rtlsim", "hls_codegen", "csim"]  # synthesis: 'signflow build'
     graph = run_build(onnx_path, BuildConfig(output_dir=str(build_dir), target_fps=args.target_fps, steps=steps))
 
     x, y = load_dataset("digits", "test")
     model = load_run(run_dir)[0].eval()
     with torch.no_grad():
         software = model(torch.from_numpy(x)).numpy().argmax(1)
-    scores = []
-    figures = simulate(graph, build_dir / "rtl", x, build_dir / "sim", outputs=scores)
-    hardware = np.asarray(scores).argmax(1)
-    if not np.array_equal(software, hardware):
+    rtl_scores, c_scores = [], []
+    figures = rtlsim.simulate(graph, build_dir / "rtl", x, build_dir / "sim", outputs=rtl_scores)
+    csim.simulate(graph, build_dir / "hls", x, build_dir / "csim", outputs=c_scores)
+    hardware, c_hardware = np.asarray(rtl_scores).argmax(1), np.asarray(c_scores).argmax(1)
+    if not (np.array_equal(software, hardware) and np.array_equal(software, c_hardware)):
         raise UserError("the simulated hardware's predictions differ from the trained model's; please report this")
     clock_mhz = 1000 / BuildConfig().clock_ns
     print()
     print((build_dir / "estimate.txt").read_text(), end="")
     print(f"digits CNN, DeSign 2x2, {len(y)} test images: accuracy {np.mean(software == y):.4f} (PyTorch), "
-          f"{np.mean(hardware == y):.4f} (RTL in Verilator, bit-exact)")
+          f"{np.mean(hardware == y):.4f} (RTL in Verilator, bit-exact), "
+          f"{np.mean(c_hardware == y):.4f} (HLS C++ in g++, bit-exact)")
     print(f"hardware: {figures['cycles_per_frame']} cycles/frame -> "
           f"{clock_mhz * 1e6 / figures['cycles_per_frame']:.0f} FPS at {clock_mhz:g} MHz, "
-          f"latency {figures['latency_cycles']} cycles; RTL in {build_dir / 'rtl'}")
+          f"latency {figures['latency_cycles']} cycles; RTL in {build_dir / 'rtl'}, HLS in {build_dir / 'hls'}")
     print(f"QONNX model: {Path(onnx_path)}   (training reported test accuracy {metrics['test_acc']:.4f})")
