@@ -52,3 +52,16 @@ def export_bnn_pynq(name, path, seed=0):
         warnings.simplefilter("ignore")
         export_qonnx(model, torch.zeros(BNN_PYNQ_SHAPES[name]), str(path), dynamo=False)
     return model
+
+
+def inner_mvau(design):
+    """The first MVAU link of a design.json after the first layer (a layer whose corruption must be named)."""
+    return next(link for link in design["links"] if link["op"] == "MVAU" and link["node"] != design["links"][0]["node"])
+
+
+def assert_verify_names_layer(main, args, link, capsys):
+    """``signflow verify ARGS`` fails with one line naming ``link``'s layer; returns that line."""
+    assert main(["verify", *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"layer '{link['node']}'" in err
+    return err

@@ -17,7 +17,7 @@ from flow.build import FRONT_END, BuildConfig, run_build
 from flow.cli import main
 from models.errors import UserError
 from models.export import export_model
-from tests.helpers import export_bnn_pynq, random_model
+from tests.helpers import assert_verify_names_layer, export_bnn_pynq, inner_mvau, random_model
 
 HLS_STEPS = FRONT_END + ["hls_codegen", "csim"]
 
@@ -140,15 +140,13 @@ def test_corrupted_weights_are_caught_and_named(tmp_path, capsys):
     out = tmp_path / "build"
     build_hls(random_model("digits", "design", seed=44), out, target_fps=100000)
     design = json.loads((out / "hls" / "design.json").read_text())
-    victim = next(link for link in design["links"] if link["op"] == "MVAU" and link["node"] != design["links"][0]["node"])
+    victim = inner_mvau(design)
     source = out / "hls" / f"{victim['name']}.cpp"
     text = source.read_text()
     start = text.index("_weights[")
     body = text[start:text.index("};", start)]
     source.write_text(text.replace(body, re.sub(r"0x([0-9a-f]+)ULL", lambda m: f"0x{m.group(1)[::-1]}1ULL", body)))
-    assert main(["verify", str(out), "--csim", "--frames", "8"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and f"layer '{victim['node']}'" in err and "C simulation differs" in err
+    assert "C simulation differs" in assert_verify_names_layer(main, [str(out), "--csim", "--frames", "8"], victim, capsys)
 
 
 def test_verify_csim_command(digits_build, capsys):

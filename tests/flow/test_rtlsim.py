@@ -9,7 +9,7 @@ import torch
 from flow.build import FRONT_END, BuildConfig, run_build
 from flow.cli import main
 from models.export import export_model
-from tests.helpers import export_bnn_pynq, random_model
+from tests.helpers import assert_verify_names_layer, export_bnn_pynq, inner_mvau, random_model
 
 pytestmark = pytest.mark.rtlsim
 
@@ -46,14 +46,12 @@ def test_corrupted_weights_are_caught_and_named(tmp_path, capsys):
     out = tmp_path / "build"
     build_rtl(random_model("digits", "design", seed=32), out, target_fps=100000)
     design = json.loads((out / "rtl" / "design.json").read_text())
-    victim = next(link for link in design["links"] if link["op"] == "MVAU" and link["node"] != design["links"][0]["node"])
+    victim = inner_mvau(design)
     memory = out / "rtl" / f"{victim['name']}_weights.mem"
     lines = memory.read_text().split()
     lines[::2] = [line[::-1] for line in lines[::2]]  # every other word garbled
     memory.write_text("\n".join(lines) + "\n")
-    assert main(["verify", str(out), "--frames", "8"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and f"layer '{victim['node']}'" in err
+    assert_verify_names_layer(main, [str(out), "--frames", "8"], victim, capsys)
 
 
 @pytest.mark.parametrize("fps", [5000, 20000])

@@ -25,6 +25,16 @@ int finish(hls::stream<IN> &in, hls::stream<OUT> &out, const std::string &dir) {
     return 0;
 }
 
+// Feeds dir/in.memh, calls `op(in, out)` once per frame, fails on left-over input, writes dir/out.memh.
+template <class IN, class OUT, class OP>
+int stream_frames(const std::string &dir, unsigned frames, OP op) {
+    hls::stream<IN> in("in");
+    hls::stream<OUT> out("out");
+    feed(dir + "/in.memh", in);
+    for (unsigned f = 0; f < frames; f++) op(in, out);
+    return finish(in, out, dir);
+}
+
 template <class CFG>
 int run_mvau(const std::string &dir, unsigned frames) {
     typedef signflow::mvau_traits<CFG> T;
@@ -32,30 +42,22 @@ int run_mvau(const std::string &dir, unsigned frames) {
     static typename T::threshold_t thresholds[CFG::PE][T::NF * T::P];
     load_lanes<CFG::SIMD, CFG::PE>(dir + "/weights.memh", &weights[0][0], T::NF * T::SF);
     if (CFG::OUTPUT_MODE == 0) load_lanes<CFG::ACC_BITS, CFG::PE>(dir + "/thresholds.memh", &thresholds[0][0], T::NF * T::P);
-    hls::stream<typename T::in_t> in("in");
-    hls::stream<typename T::out_t> out("out");
-    feed(dir + "/in.memh", in);
-    for (unsigned f = 0; f < frames; f++) signflow::mvau<CFG>(in, out, weights, thresholds);
-    return finish(in, out, dir);
+    return stream_frames<typename T::in_t, typename T::out_t>(
+        dir, frames, [&](hls::stream<typename T::in_t> &in, hls::stream<typename T::out_t> &out) { signflow::mvau<CFG>(in, out, weights, thresholds); });
 }
 
 template <class CFG>
 int run_sliding_window(const std::string &dir, unsigned frames) {
     typedef signflow::sliding_window_traits<CFG> T;
-    hls::stream<typename T::in_t> in("in");
-    hls::stream<typename T::out_t> out("out");
-    feed(dir + "/in.memh", in);
-    for (unsigned f = 0; f < frames; f++) signflow::sliding_window<CFG>(in, out);
-    return finish(in, out, dir);
+    return stream_frames<typename T::in_t, typename T::out_t>(
+        dir, frames, [&](hls::stream<typename T::in_t> &in, hls::stream<typename T::out_t> &out) { signflow::sliding_window<CFG>(in, out); });
 }
 
 template <class CFG>
 int run_binary_maxpool(const std::string &dir, unsigned frames) {
     typedef signflow::binary_maxpool_traits<CFG> T;
-    hls::stream<typename T::word_t> in("in"), out("out");
-    feed(dir + "/in.memh", in);
-    for (unsigned f = 0; f < frames; f++) signflow::binary_maxpool<CFG>(in, out);
-    return finish(in, out, dir);
+    return stream_frames<typename T::word_t, typename T::word_t>(
+        dir, frames, [&](hls::stream<typename T::word_t> &in, hls::stream<typename T::word_t> &out) { signflow::binary_maxpool<CFG>(in, out); });
 }
 
 template <class CFG>
@@ -63,21 +65,15 @@ int run_pixel_threshold(const std::string &dir, unsigned frames) {
     typedef signflow::pixel_threshold_traits<CFG> T;
     static typename T::threshold_t thresholds[T::CF * T::P];
     load_memory(dir + "/thresholds.memh", thresholds, T::CF * T::P);
-    hls::stream<typename T::in_t> in("in");
-    hls::stream<typename T::out_t> out("out");
-    feed(dir + "/in.memh", in);
-    for (unsigned f = 0; f < frames; f++) signflow::pixel_threshold<CFG>(in, out, thresholds);
-    return finish(in, out, dir);
+    return stream_frames<typename T::in_t, typename T::out_t>(
+        dir, frames, [&](hls::stream<typename T::in_t> &in, hls::stream<typename T::out_t> &out) { signflow::pixel_threshold<CFG>(in, out, thresholds); });
 }
 
 template <class CFG>
 int run_label_select(const std::string &dir, unsigned frames) {
     typedef signflow::label_select_traits<CFG> T;
-    hls::stream<typename T::in_t> in("in");
-    hls::stream<typename T::out_t> out("out");
-    feed(dir + "/in.memh", in);
-    for (unsigned f = 0; f < frames; f++) signflow::label_select<CFG>(in, out);
-    return finish(in, out, dir);
+    return stream_frames<typename T::in_t, typename T::out_t>(
+        dir, frames, [&](hls::stream<typename T::in_t> &in, hls::stream<typename T::out_t> &out) { signflow::label_select<CFG>(in, out); });
 }
 
 template <class CFG>
@@ -90,21 +86,15 @@ int run_dynamic_threshold(const std::string &dir, unsigned frames) {
     load_memory(dir + "/w2.memh", w2, T::HID * T::G);
     load_memory(dir + "/thr.memh", thr, T::G * T::CODES);
     load_memory(dir + "/dir.memh", neg, T::G);
-    hls::stream<typename T::in_t> in("in");
-    hls::stream<typename T::out_t> out("out");
-    feed(dir + "/in.memh", in);
-    for (unsigned f = 0; f < frames; f++) signflow::dynamic_threshold<CFG>(in, out, w1, w2, thr, neg);
-    return finish(in, out, dir);
+    return stream_frames<typename T::in_t, typename T::out_t>(
+        dir, frames, [&](hls::stream<typename T::in_t> &in, hls::stream<typename T::out_t> &out) { signflow::dynamic_threshold<CFG>(in, out, w1, w2, thr, neg); });
 }
 
 template <class CFG>
 int run_width_converter(const std::string &dir, unsigned frames) {
     typedef signflow::width_converter_traits<CFG> T;
-    hls::stream<typename T::in_t> in("in");
-    hls::stream<typename T::out_t> out("out");
-    feed(dir + "/in.memh", in);
-    for (unsigned f = 0; f < frames; f++) signflow::width_converter<CFG>(in, out);
-    return finish(in, out, dir);
+    return stream_frames<typename T::in_t, typename T::out_t>(
+        dir, frames, [&](hls::stream<typename T::in_t> &in, hls::stream<typename T::out_t> &out) { signflow::width_converter<CFG>(in, out); });
 }
 
 }  // namespace signflow_test
