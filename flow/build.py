@@ -240,7 +240,7 @@ def step_hls_synth(model, cfg):
     """Vitis HLS csynth and IP export of every layer and the top (skipped with a note without vitis_hls)."""
     from flow.hls_synth import synthesize
 
-    set_figures(model, hls_synth=synthesize(inside(cfg.output_dir, "hls"), cfg.output_dir))
+    set_figures(model, hls_synth=synthesize(inside(cfg.output_dir, "hls"), cfg.output_dir, quiet=cfg.quiet))
     return model
 
 

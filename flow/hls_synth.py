@@ -46,16 +46,17 @@ def csynth_figures(report_xml):
     return figures
 
 
-def synthesize(hls_dir, out_dir, progress=None):
-    """Run every TCL script of ``hls_dir``; returns the ``hls_synth`` section of report.json."""
+def synthesize(hls_dir, out_dir, quiet=False):
+    """Run every TCL script of ``hls_dir`` (a progress bar on stderr); returns the ``hls_synth`` section of
+    report.json."""
+    from tqdm import tqdm
+
     hls_dir = Path(hls_dir)
     tool = vitis_hls(hls_dir, out_dir)
     design = json.loads((hls_dir / "design.json").read_text())
     results = {}
-    for script in design["tcl"]:
+    for script in tqdm(design["tcl"], desc="vitis_hls", unit="script", disable=quiet):
         function = Path(script).stem
-        if progress:
-            progress(function)
         log = hls_dir / f"{function}.log"
         with open(log, "w") as handle:
             done = subprocess.run([tool, "-f", script], cwd=hls_dir, stdout=handle, stderr=subprocess.STDOUT)

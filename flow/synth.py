@@ -3,6 +3,7 @@ side by side with the analytic estimate."""
 import json
 import shutil
 import subprocess
+from collections import Counter
 from pathlib import Path
 
 from models.errors import UserError
@@ -35,24 +36,39 @@ def count(cells):
             "dsps": sum(n for t, n in cells.items() if t.startswith("DSP48"))}
 
 
+def _instances(netlist, top):
+    return [(name, cell["type"]) for name, cell in json.loads(netlist.read_text())["modules"][top]["cells"].items()]
+
+
+def module_count(module, modules):
+    """``count`` of a module's cells (``modules``: module -> cell-type histogram), submodules included."""
+    cells = modules[module]
+    total = count(cells)
+    for child, number in cells.items():
+        if child in modules:
+            for key, value in module_count(child, modules).items():
+                total[key] += number * value
+    return total
+
+
 def synthesize(rtl_dir, part, work_dir):
     """Synthesize the stitched top in ``rtl_dir``; returns totals and a per-instance breakdown."""
     rtl_dir, work_dir = Path(rtl_dir), Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     design = json.loads((rtl_dir / "design.json").read_text())
     top = design["top"]
-    stat, netlist = (work_dir / "stat.json").resolve(), (work_dir / "netlist.json").resolve()
+    netlist = (work_dir / "netlist.json").resolve()
     script = (f"read_verilog -defer -sv {' '.join(design['sources'])}; hierarchy -top {top}; "
-              f"synth_xilinx -family {family(part)} -top {top}; tee -q -o {stat} stat -json; "
-              f"write_json {netlist}")
+              f"synth_xilinx -family {family(part)} -top {top}; write_json {netlist}")
     done = subprocess.run([yosys(), "-q", "-p", script], cwd=rtl_dir, capture_output=True, text=True)
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
         raise UserError(f"Yosys could not synthesize the design: {' | '.join(tail)}")
-    modules = json.loads(stat.read_text())["modules"]
-    cells = json.loads(netlist.read_text())["modules"][top]["cells"]
-    per_instance = {name: count(modules.get(cell["type"], {}).get("num_cells_by_type", {}))
-                    for name, cell in cells.items() if cell["type"] in modules}
+    # cell types per module from the netlist (Yosys 0.23's `stat -json` is not valid JSON once modules nest)
+    modules = {name: Counter(cell["type"] for cell in module["cells"].values())
+               for name, module in json.loads(netlist.read_text())["modules"].items()}
+    per_instance = {name: module_count(cell_type, modules)
+                    for name, cell_type in _instances(netlist, top) if cell_type in modules}
     total = {key: sum(r[key] for r in per_instance.values()) for key in ("luts", "ffs", "brams18", "dsps")}
     return total, per_instance
 

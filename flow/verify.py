@@ -6,18 +6,9 @@ can be named. Tensors are compared after undoing the layout (NHWC -> NCHW) and
 encoding (bits 0/1 -> bipolar -1/+1) changes the flow makes.
 """
 import numpy as np
-from qonnx.core.onnx_exec import execute_onnx
 
 from models.errors import UserError
-
-
-def run_graph(model, x, full=False):
-    """Execute ``model`` on a batch, one sample at a time; the output (or every tensor when ``full``)."""
-    name_in, name_out = model.graph.input[0].name, model.graph.output[0].name
-    results = [execute_onnx(model, {name_in: x[i:i + 1]}, return_full_exec_context=full) for i in range(len(x))]
-    if not full:
-        return np.concatenate([r[name_out] for r in results])
-    return {k: np.concatenate([r[k] for r in results]) for k in results[0] if np.ndim(results[0][k]) > 0}
+from models.qonnx_run import run_graph
 
 
 def _normalize(value, like):

@@ -8,6 +8,7 @@ import torch
 from models.checkpoint import load_run
 from models.errors import UserError
 from models.files import atomic_path, prepare_file
+from models.qonnx_run import run_qonnx
 
 
 def export_model(model, in_shape, path):
@@ -19,19 +20,6 @@ def export_model(model, in_shape, path):
         warnings.simplefilter("ignore")
         # The TorchScript exporter (dynamo=False) is the one that emits QONNX Quant nodes.
         export_qonnx(model, torch.zeros(1, *in_shape), str(path), dynamo=False)
-
-
-def run_qonnx(path, x):
-    """Execute a QONNX file on a batch with qonnx's reference executor, one sample at a time."""
-    from qonnx.core.modelwrapper import ModelWrapper
-    from qonnx.core.onnx_exec import execute_onnx
-    from qonnx.util.cleanup import cleanup_model
-
-    # cleanup infers the shapes execute_onnx needs; it does not change the math
-    model = cleanup_model(ModelWrapper(str(path)))
-    name_in, name_out = model.graph.input[0].name, model.graph.output[0].name
-    outputs = [execute_onnx(model, {name_in: x[i : i + 1]})[name_out] for i in range(len(x))]
-    return np.concatenate(outputs)
 
 
 def check_export(model, path, x):

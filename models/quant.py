@@ -7,9 +7,13 @@ what makes the exported graph bit-exact with integer hardware.
 """
 from brevitas.core.restrict_val import RestrictValueType
 from brevitas.core.scaling import ScalingImplType
-from brevitas.quant import Int8ActPerTensorFixedPoint, Int8WeightPerTensorFixedPoint
-from brevitas.quant import SignedBinaryActPerTensorConst, SignedBinaryWeightPerTensorConst
-from brevitas.quant import Uint8ActPerTensorFixedPoint
+from brevitas.quant import (
+    Int8ActPerTensorFixedPoint,
+    Int8WeightPerTensorFixedPoint,
+    SignedBinaryActPerTensorConst,
+    SignedBinaryWeightPerTensorConst,
+    Uint8ActPerTensorFixedPoint,
+)
 
 
 class BinaryWeight(SignedBinaryWeightPerTensorConst):

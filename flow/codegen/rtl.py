@@ -5,6 +5,7 @@ layer memory, ``<top>.sv`` and ``design.json`` (the stream of every link, which 
 driver read).
 """
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -75,7 +76,7 @@ def generate(model, out_dir, top="signflow_top", fifo_depth=DEFAULT_FIFO_DEPTH):
         "IN_DESC": describe(chain.input), "OUT_DESC": describe(chain.output)})
     (rtl_dir / f"{chain.top}.sv").write_text(text)
     modules = sorted({stage.module for stage in chain.stages})
-    sources = [path.name for module in modules for path in module_files(module)]
+    sources = list(dict.fromkeys(path.name for module in modules for path in module_files(module)))
     for name in sources:
         shutil.copy(RTL_TEMPLATES / name, rtl_dir / name)
     design = chain.design(sources + [f"{chain.top}.sv"])
@@ -84,8 +85,17 @@ def generate(model, out_dir, top="signflow_top", fifo_depth=DEFAULT_FIFO_DEPTH):
 
 
 def module_files(module):
-    """A core and its submodules (files named ``<module>_*.sv``)."""
-    return [RTL_TEMPLATES / f"{module}.sv"] + sorted(RTL_TEMPLATES.glob(f"{module}_*.sv"))
+    """A core and every module it instantiates, found by name in hw_templates/rtl (each file holds one module)."""
+    known = {path.stem: path for path in RTL_TEMPLATES.glob("*.sv")}
+    files, todo = [], [module]
+    while todo:
+        name = todo.pop(0)
+        if known[name] in files:
+            continue
+        files.append(known[name])
+        text = known[name].read_text()
+        todo += [other for other in sorted(known) if other != name and re.search(rf"^\s*{other}\s+#?\(", text, re.M)]
+    return files
 
 
 def describe(stream: Stream):

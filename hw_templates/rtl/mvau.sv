@@ -232,54 +232,34 @@ module mvau #(
 
   if (OUTPUT_MODE == 0) begin : g_thr
     localparam int unsigned TAW = NF * P > 1 ? $clog2(NF * P) : 1;
-    localparam int unsigned PHW = PERIOD_H > 1 ? $clog2(PERIOD_H) : 1;
-    localparam int unsigned PWW = PERIOD_W > 1 ? $clog2(PERIOD_W) : 1;
-    localparam int unsigned OHW = OUT_H > 1 ? $clog2(OUT_H) : 1;
-    localparam int unsigned OWW = OUT_W > 1 ? $clog2(OUT_W) : 1;
-
-    // phase counters over the output pixels of a frame (no division)
-    logic [OHW-1:0] oh_reg;
-    logic [OWW-1:0] ow_reg;
-    logic [PHW-1:0] ph_reg;  // oh % PERIOD_H
-    logic [PWW-1:0] pw_reg;  // ow % PERIOD_W
-    logic [TAW-1:0] prow_reg;  // (oh % PERIOD_H) * PERIOD_W
+    localparam int unsigned PB = P > 1 ? $clog2(P) : 1;
     logic [TAW-1:0] tbase_reg;  // nf * P
+    logic [PB-1:0] phase;       // (oh % PERIOD_H) * PERIOD_W + (ow % PERIOD_W) of the step's output pixel
+    logic [PB-1:0] next_phase_unused;
+
+    pixel_phase #(
+        .H(OUT_H),
+        .W(OUT_W),
+        .PERIOD_H(PERIOD_H),
+        .PERIOD_W(PERIOD_W)
+    ) u_phase (
+        .ap_clk(ap_clk),
+        .ap_rst_n(ap_rst_n),
+        .advance(issue && last_sf && last_nf),
+        .phase(phase),
+        .next_phase(next_phase_unused)
+    );
 
     always_ff @(posedge ap_clk) begin
-      if (!ap_rst_n) begin
-        oh_reg <= '0;
-        ow_reg <= '0;
-        ph_reg <= '0;
-        pw_reg <= '0;
-        prow_reg <= '0;
-        tbase_reg <= '0;
-      end else if (issue && last_sf) begin
-        tbase_reg <= last_nf ? '0 : tbase_reg + TAW'(P);
-        if (last_nf) begin
-          if (ow_reg == OWW'(OUT_W - 1)) begin
-            ow_reg <= '0;
-            pw_reg <= '0;
-            if (oh_reg == OHW'(OUT_H - 1) || ph_reg == PHW'(PERIOD_H - 1)) begin
-              ph_reg <= '0;
-              prow_reg <= '0;
-            end else begin
-              ph_reg <= ph_reg + 1'b1;
-              prow_reg <= prow_reg + TAW'(PERIOD_W);
-            end
-            oh_reg <= oh_reg == OHW'(OUT_H - 1) ? '0 : oh_reg + 1'b1;
-          end else begin
-            ow_reg <= ow_reg + 1'b1;
-            pw_reg <= pw_reg == PWW'(PERIOD_W - 1) ? '0 : pw_reg + 1'b1;
-          end
-        end
-      end
+      if (!ap_rst_n) tbase_reg <= '0;
+      else if (issue && last_sf) tbase_reg <= last_nf ? '0 : tbase_reg + TAW'(P);
     end
 
     // threshold address nf*P + phase, carried along the pipeline, read when the step leaves the tree
     logic [TAW-1:0] taddr_pipe[LEVELS+1];
     always_ff @(posedge ap_clk) begin
       if (en) begin
-        taddr_pipe[0] <= tbase_reg + prow_reg + TAW'(pw_reg);
+        taddr_pipe[0] <= tbase_reg + TAW'(phase);
         for (int i = 1; i <= LEVELS; i++) taddr_pipe[i] <= taddr_pipe[i-1];
       end
     end

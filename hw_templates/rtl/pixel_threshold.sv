@@ -43,16 +43,11 @@ module pixel_threshold #(
   // bits of the counters (a counter of 0 .. n-1 takes max(1, clog2(n)) bits)
   localparam int unsigned AB = DEPTH > 1 ? $clog2(DEPTH) : 1;
   localparam int unsigned CFB = CF > 1 ? $clog2(CF) : 1;
-  localparam int unsigned WB = W > 1 ? $clog2(W) : 1;
-  localparam int unsigned HB = H > 1 ? $clog2(H) : 1;
-  localparam int unsigned PWB = PERIOD_W > 1 ? $clog2(PERIOD_W) : 1;
   localparam int unsigned PB = P > 1 ? $clog2(P) : 1;
 
   initial begin
     if (PE < 1 || C < 1 || C % PE != 0) $error("C must be a positive multiple of PE >= 1 (instance %m)");
-    if (H < 1 || W < 1) $error("H and W must be >= 1 (instance %m)");
     if (ACC_BITS < 1) $error("ACC_BITS must be >= 1 (instance %m)");
-    if (PERIOD_H < 1 || PERIOD_W < 1) $error("PERIOD_H and PERIOD_W must be >= 1 (instance %m)");
     if (THRESHOLDS_FILE == "") $error("THRESHOLDS_FILE must name the threshold memory file (instance %m)");
   end
 
@@ -61,23 +56,12 @@ module pixel_threshold #(
     if (THRESHOLDS_FILE != "") $readmemh(THRESHOLDS_FILE, thr_mem);
   end
 
-  // ---- position of the current input beat
+  // ---- position of the current input beat: channel fold, and the pixel's phase (pixel_phase)
   logic [CFB-1:0] cf_reg;      // channel fold
-  logic [WB-1:0] w_reg;        // pixel column
-  logic [HB-1:0] h_reg;        // pixel row
-  logic [PWB-1:0] pw_reg;      // w mod PERIOD_W
-  logic [PB-1:0] row_phase_reg;  // (h mod PERIOD_H) * PERIOD_W
-  logic [PB-1:0] phase_reg;    // phase of the current pixel
   logic [AB-1:0] addr_reg;     // cf * P + phase: the threshold word of the current beat
-
-  // phase of the pixel after the current one
-  logic [PB-1:0] next_row_phase, next_phase;
-  always_comb begin
-    next_row_phase = 32'(row_phase_reg) + PERIOD_W == P ? '0 : PB'(32'(row_phase_reg) + PERIOD_W);
-    if (32'(w_reg) != W - 1) next_phase = 32'(pw_reg) == PERIOD_W - 1 ? row_phase_reg : phase_reg + 1'b1;
-    else if (32'(h_reg) != H - 1) next_phase = next_row_phase;
-    else next_phase = '0;
-  end
+  logic [PB-1:0] next_phase;   // phase of the pixel after the current one
+  logic [PB-1:0] phase_unused;
+  wire logic last_cf = 32'(cf_reg) == CF - 1;
 
   // ---- pipeline: stage 1 holds the accumulators and their thresholds, stage 2 is the output
   logic stage1_valid_reg;
@@ -93,32 +77,30 @@ module pixel_threshold #(
   assign m_axis_tvalid = m_valid_reg;
   assign m_axis_tdata = m_data_reg;
 
+  pixel_phase #(
+      .H(H),
+      .W(W),
+      .PERIOD_H(PERIOD_H),
+      .PERIOD_W(PERIOD_W)
+  ) u_phase (
+      .ap_clk(ap_clk),
+      .ap_rst_n(ap_rst_n),
+      .advance(accept && last_cf),
+      .phase(phase_unused),
+      .next_phase(next_phase)
+  );
+
   always_ff @(posedge ap_clk) begin
     if (!ap_rst_n) begin
       cf_reg <= '0;
-      w_reg <= '0;
-      h_reg <= '0;
-      pw_reg <= '0;
-      row_phase_reg <= '0;
-      phase_reg <= '0;
       addr_reg <= '0;
     end else if (accept) begin
-      if (32'(cf_reg) != CF - 1) begin
+      if (!last_cf) begin
         cf_reg <= cf_reg + 1'b1;
         addr_reg <= AB'(32'(addr_reg) + P);
       end else begin  // next pixel
         cf_reg <= '0;
         addr_reg <= AB'(next_phase);
-        phase_reg <= next_phase;
-        if (32'(w_reg) != W - 1) begin
-          w_reg <= w_reg + 1'b1;
-          pw_reg <= 32'(pw_reg) == PERIOD_W - 1 ? '0 : pw_reg + 1'b1;
-        end else begin
-          w_reg <= '0;
-          pw_reg <= '0;
-          h_reg <= 32'(h_reg) == H - 1 ? '0 : h_reg + 1'b1;
-          row_phase_reg <= 32'(h_reg) == H - 1 ? '0 : next_row_phase;
-        end
       end
     end
   end

@@ -7,8 +7,8 @@ import torch
 from qonnx.core.modelwrapper import ModelWrapper
 
 from flow.build import FRONT_END, BuildConfig, run_build
-from flow.verify import run_graph
 from models.export import export_model
+from models.qonnx_run import run_graph
 from tests.helpers import BNN_PYNQ_SHAPES, export_bnn_pynq, random_inputs, random_model
 
 ACTS = ["sign", "design", "dysign"]

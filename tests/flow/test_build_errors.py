@@ -82,8 +82,9 @@ def test_step_check_names_first_differing_layer(tmp_path):
     from qonnx.core.modelwrapper import ModelWrapper
 
     from flow.build import BuildConfig, run_build
-    from flow.verify import check_equal, run_graph
+    from flow.verify import check_equal
     from models.errors import UserError
+    from models.qonnx_run import run_graph
 
     model = random_model("digits", "design", seed=4)
     path = tmp_path / "m.onnx"

@@ -6,8 +6,8 @@ from flow.build import FRONT_END, BuildConfig, run_build
 from flow.cli import main
 from flow.fastrun import FastGraph
 from flow.run import built_graph
-from flow.verify import run_graph
 from models.export import export_model
+from models.qonnx_run import run_graph
 from tests.helpers import random_inputs, random_model
 
 

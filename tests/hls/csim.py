@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from flow.packing import pack_words, write_memh
 from flow.codegen.hls import CXX_STD
+from flow.packing import pack_words, write_memh
 from flow.tools import ap_types
 
 REPO = Path(__file__).resolve().parents[2]

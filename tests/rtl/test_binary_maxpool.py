@@ -41,4 +41,4 @@ def test_binary_maxpool(ifm_h, ifm_w, c, k, s, pe, tmp_path_factory):
     parameters = {"IFM_H": ifm_h, "IFM_W": ifm_w, "C": c, "KH": k[0], "KW": k[1],
                   "STRIDE_H": s[0], "STRIDE_W": s[1], "PE": pe}
     build_dir = tmp_path_factory.mktemp("binary_maxpool")
-    run_bench("binary_maxpool", ["binary_maxpool.sv"], parameters, TEST_MODULE, build_dir)
+    run_bench("binary_maxpool", parameters, TEST_MODULE, build_dir)

@@ -156,5 +156,5 @@ def test_dynamic_threshold(name, tmp_path_factory):
         write_memh(path, words, width)
         # Verilator -G takes string parameters as quoted literals
         parameters[f"{stem.upper()}_FILE"] = json.dumps(str(path))
-    run_bench("dynamic_threshold", ["dynamic_threshold.sv", "dynamic_threshold_requant.sv"], parameters,
+    run_bench("dynamic_threshold", parameters,
               "tests.rtl.test_dynamic_threshold", build_dir, extra_env={"DYNAMIC_THRESHOLD_CASE": name})

@@ -48,4 +48,4 @@ async def run_test_label_select(dut):
                          ids=["num10pe1b8", "num10pe2b5", "num10pe5b8", "num7pe7b3"])
 def test_label_select(num, pe, bits, tmp_path_factory):
     build_dir = tmp_path_factory.mktemp("label_select")
-    run_bench("label_select", ["label_select.sv"], {"NUM": num, "PE": pe, "BITS": bits}, TEST_MODULE, build_dir)
+    run_bench("label_select", {"NUM": num, "PE": pe, "BITS": bits}, TEST_MODULE, build_dir)

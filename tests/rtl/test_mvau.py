@@ -131,4 +131,4 @@ def test_mvau(name, tmp_path_factory):
         write_memh(build_dir / "thresholds.memh", mvau_threshold_words(thresholds, hw["PE"], hw["ACC_BITS"]),
                    hw["PE"] * hw["ACC_BITS"])
         parameters["THRESHOLDS_FILE"] = json.dumps(str(build_dir / "thresholds.memh"))
-    run_bench("mvau", ["mvau.sv"], parameters, "tests.rtl.test_mvau", build_dir, extra_env={"MVAU_CASE": name})
+    run_bench("mvau", parameters, "tests.rtl.test_mvau", build_dir, extra_env={"MVAU_CASE": name})

@@ -58,5 +58,5 @@ def test_pixel_threshold(h, w, c, pe, acc_bits, period, tmp_path_factory):
                   # a string parameter reaches Verilator as -GNAME="text": the runner runs no shell, so the
                   # quotes must be in the value
                   "THRESHOLDS_FILE": json.dumps(str(memh))}
-    run_bench("pixel_threshold", ["pixel_threshold.sv"], parameters, TEST_MODULE, build_dir,
+    run_bench("pixel_threshold", parameters, TEST_MODULE, build_dir,
                              extra_env={"THRESHOLDS_NPY": str(build_dir / "thresholds.npy")})

@@ -129,6 +129,6 @@ CASES = [
 
 @pytest.mark.parametrize("cfg", CASES)
 def test_sliding_window(cfg, tmp_path_factory):
-    run_bench("sliding_window", ["sliding_window.sv"], cfg["params"], "tests.rtl.test_sliding_window",
+    run_bench("sliding_window", cfg["params"], "tests.rtl.test_sliding_window",
               tmp_path_factory.mktemp(f"sliding_window_{cfg['name']}"),
               extra_env={"SLIDING_WINDOW_CASE": json.dumps(cfg)})
