@@ -7,8 +7,11 @@
 // of one pixel (lane 0 at the LSB), C/PE beats per pixel, pixels row-major; output beats likewise over the
 // OH x OW pooled pixels. Rows and columns past the last full window are read and discarded.
 //
-// Schedule (one frame per call): input rows go to line-buffer slot (row mod KH); once row r closes the
-// windows of output row oh, each output beat ORs its KH*KW words, one word per cycle.
+// Schedule (one frame per call), as the RTL core: one input beat per cycle, no line buffer of inputs. Each
+// beat is ORed into the NC = ceil(KW/STRIDE_W) column windows it belongs to (hacc); a beat that closes a
+// column window ORs that horizontal result into the NR = ceil(KH/STRIDE_H) rows of partial windows
+// (part), and a beat that also closes the window's last row writes the pooled beat. A frame takes
+// IFM_H*IFM_W*C/PE cycles.
 #ifndef SIGNFLOW_BINARY_MAXPOOL_HPP
 #define SIGNFLOW_BINARY_MAXPOOL_HPP
 
@@ -32,7 +35,8 @@ struct binary_maxpool_traits {
     static const unsigned OH = (CFG::IFM_H - CFG::KH) / CFG::STRIDE_H + 1;
     static const unsigned OW = (CFG::IFM_W - CFG::KW) / CFG::STRIDE_W + 1;
     static const unsigned CF = CFG::C / CFG::PE;
-    static const unsigned ROW_WORDS = CFG::IFM_W * CF;
+    static const unsigned NC = (CFG::KW + CFG::STRIDE_W - 1) / CFG::STRIDE_W;  // column windows per pixel
+    static const unsigned NR = (CFG::KH + CFG::STRIDE_H - 1) / CFG::STRIDE_H;  // row windows per pixel
     typedef ap_uint<CFG::PE> word_t;
 };
 
@@ -44,32 +48,40 @@ void binary_maxpool(hls::stream<typename binary_maxpool_traits<CFG>::word_t> &in
     static_assert(CFG::C % CFG::PE == 0, "PE must divide C");
     static_assert(CFG::IFM_H >= CFG::KH && CFG::IFM_W >= CFG::KW, "window larger than the input");
 
-    word_t rows[CFG::KH][T::ROW_WORDS];
-#pragma HLS ARRAY_PARTITION variable = rows complete dim = 1
+    word_t hacc[T::NC][T::CF];         // OR of the current row's pixels in each open column window
+    word_t part[T::NR][T::OW * T::CF];  // OR of the finished rows of each open window
+#pragma HLS ARRAY_PARTITION variable = hacc complete dim = 1
+#pragma HLS ARRAY_PARTITION variable = part complete dim = 1
 
-rows_loop:
-    for (unsigned r = 0; r < CFG::IFM_H; r++) {
-        read_row<word_t, T::ROW_WORDS>(in, rows[r % CFG::KH]);
-        unsigned oh;
-        if (!closes_window_row<CFG::KH, CFG::STRIDE_H, T::OH>(r, oh)) continue;
-        unsigned ow = 0, cf = 0, i = 0, j = 0;
-        word_t acc = 0;
-    pool_loop:
-        for (unsigned e = 0; e < T::OW * T::CF * CFG::KH * CFG::KW; e++) {
+    unsigned r = 0, w = 0, cf = 0;  // position of the current input beat
+beats_loop:
+    for (unsigned beat = 0; beat < CFG::IFM_H * CFG::IFM_W * T::CF; beat++) {
 #pragma HLS PIPELINE II = 1
-            const unsigned row = oh * CFG::STRIDE_H + i, col = ow * CFG::STRIDE_W + j;
-            acc |= rows[row % CFG::KH][col * T::CF + cf];
-            if (++j == CFG::KW) {
-                j = 0;
-                if (++i == CFG::KH) {
-                    i = 0;
-                    out.write(acc);
-                    acc = 0;
-                    if (++cf == T::CF) {
-                        cf = 0;
-                        ow++;
-                    }
-                }
+        const word_t x = in.read();
+    column_loop:
+        for (unsigned t = 0; t < T::NC; t++) {
+#pragma HLS UNROLL
+            const int ow = int(w / CFG::STRIDE_W) - int(t);
+            if (ow < 0 || ow >= int(T::OW) || w >= ow * CFG::STRIDE_W + CFG::KW) continue;
+            const word_t h = (w == ow * CFG::STRIDE_W ? word_t(0) : hacc[ow % T::NC][cf]) | x;
+            hacc[ow % T::NC][cf] = h;
+            if (w != ow * CFG::STRIDE_W + CFG::KW - 1) continue;  // the column window is still open
+        row_loop:
+            for (unsigned u = 0; u < T::NR; u++) {
+#pragma HLS UNROLL
+                const int oh = int(r / CFG::STRIDE_H) - int(u);
+                if (oh < 0 || oh >= int(T::OH) || r >= oh * CFG::STRIDE_H + CFG::KH) continue;
+                word_t &partial = part[oh % T::NR][ow * T::CF + cf];
+                const word_t v = (r == oh * CFG::STRIDE_H ? word_t(0) : partial) | h;
+                if (r == oh * CFG::STRIDE_H + CFG::KH - 1) out.write(v);  // the window is complete
+                else partial = v;
+            }
+        }
+        if (++cf == T::CF) {
+            cf = 0;
+            if (++w == CFG::IFM_W) {
+                w = 0;
+                r++;
             }
         }
     }

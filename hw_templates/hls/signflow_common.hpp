@@ -116,27 +116,6 @@ dot_loop:
 #endif
 }
 
-// Line buffers of window ops: input row r is stored in slot r mod KH, and it is the last row of the
-// window of output row oh = (r + 1 - KH) / STRIDE when that divides; returns whether r closes row `oh`.
-template <unsigned KH, unsigned STRIDE, unsigned OH>
-bool closes_window_row(unsigned r, unsigned &oh) {
-#pragma HLS INLINE
-    if (r + 1 < KH || (r + 1 - KH) % STRIDE != 0) return false;
-    oh = (r + 1 - KH) / STRIDE;
-    return oh < OH;
-}
-
-// Reads one input row (WORDS beats) into its line-buffer slot.
-template <class WORD, unsigned WORDS>
-void read_row(hls::stream<WORD> &in, WORD row[WORDS]) {
-#pragma HLS INLINE
-read_row_loop:
-    for (unsigned k = 0; k < WORDS; k++) {
-#pragma HLS PIPELINE II = 1
-        row[k] = in.read();
-    }
-}
-
 // Copies BEATS beats between streams of different widths, zero-extending or truncating each beat
 // (the top's ports are whole bytes wide).
 template <unsigned BEATS, int WI, int WO>

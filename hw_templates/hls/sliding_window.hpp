@@ -10,10 +10,11 @@
 //  - Parallel-window mode (SIMD == KH*KW*C, KH*KW > 1): an input beat holds one pixel (C lanes), an output
 //    beat one whole window (KH*KW*C lanes in (i, j, c) order).
 //
-// Schedule (one frame per call): padded rows in order; a real row is read into line-buffer slot
-// (row mod KH), and once a row completes a window row set, the OW windows of that output row are emitted.
-// Reading and emitting alternate (no overlap), so a frame takes about
-// (IFM_H*IFM_W*C + OH*OW*KH*KW*C) / lanes cycles; pad pixels are never stored.
+// Schedule (one frame per call): one pipelined loop that, each cycle, reads an input word when a line-buffer
+// slot is free and emits an output beat when its window rows are all in. Input row r goes to slot
+// r mod (KH+1): the output row being emitted uses at most KH slots, so the next row streams in meanwhile,
+// and a frame takes about max(IFM_H*IFM_W*CF, OH*OW*BEATS_PER_WINDOW) cycles (as the RTL core; with
+// STRIDE_H > 1 a row may wait for its slot). Pad pixels are never stored.
 #ifndef SIGNFLOW_SLIDING_WINDOW_HPP
 #define SIGNFLOW_SLIDING_WINDOW_HPP
 
@@ -62,8 +63,11 @@ void sliding_window(hls::stream<typename sliding_window_traits<CFG>::in_t> &in,
     static_assert(CFG::PAD_TOP < CFG::KH && CFG::PAD_BOTTOM < CFG::KH, "vertical padding < KH");
     static_assert(CFG::PAD_LEFT < CFG::KW && CFG::PAD_RIGHT < CFG::KW, "horizontal padding < KW");
 
-    word_t rows[CFG::KH][T::ROW_WORDS];
+    static const unsigned SLOTS = CFG::KH + 1;
+    word_t rows[SLOTS][T::ROW_WORDS];
 #pragma HLS ARRAY_PARTITION variable = rows complete dim = 1
+// the slot written is never one the emitted window reads (see the conditions below)
+#pragma HLS DEPENDENCE variable = rows inter false
 
     const ap_uint<CFG::BITS> pad_value = CFG::PAD_VALUE;
     word_t pad_word = 0;
@@ -72,32 +76,49 @@ void sliding_window(hls::stream<typename sliding_window_traits<CFG>::in_t> &in,
         pad_word.range(l * CFG::BITS + CFG::BITS - 1, l * CFG::BITS) = pad_value;
     }
 
-rows_loop:
-    for (unsigned r = 0; r < T::PADDED_H; r++) {
-        const bool real_row = r >= CFG::PAD_TOP && r < CFG::PAD_TOP + CFG::IFM_H;
-        if (real_row) read_row<word_t, T::ROW_WORDS>(in, rows[r % CFG::KH]);
-        unsigned oh;
-        if (!closes_window_row<CFG::KH, CFG::STRIDE_H, T::OH>(r, oh)) continue;
-        unsigned ow = 0, beat = 0;
-    emit_loop:
-        for (unsigned e = 0; e < T::OW * T::BEATS_PER_WINDOW; e++) {
+    const unsigned in_words = CFG::IFM_H * T::ROW_WORDS, out_beats = T::OH * T::OW * T::BEATS_PER_WINDOW;
+    unsigned in_done = 0, rows_read = 0, col = 0;        // input words read; complete rows; word in the row
+    unsigned out_done = 0, oh = 0, ow = 0, beat = 0;     // output beats written; the next beat's position
+step_loop:
+    while (in_done < in_words || out_done < out_beats) {
 #pragma HLS PIPELINE II = 1
+        // real input rows [first, last) make output row oh's windows
+        const int top = int(oh * CFG::STRIDE_H) - int(CFG::PAD_TOP);
+        const unsigned first = top < 0 ? 0 : unsigned(top);
+        const unsigned last = unsigned(top + int(CFG::KH)) < CFG::IFM_H ? unsigned(top + int(CFG::KH)) : CFG::IFM_H;
+        const bool emit = out_done < out_beats && rows_read >= last;
+        // a row may overwrite the slot of a row before `first` only (rows [first, rows_read] fit in SLOTS)
+        const bool read = in_done < in_words && (out_done == out_beats || rows_read < first + SLOTS);
+        if (emit) {
             typename T::out_t y = 0;
         word_loop:
             for (unsigned k = 0; k < T::WORDS_PER_BEAT; k++) {
 #pragma HLS UNROLL
                 const unsigned q = beat * T::WORDS_PER_BEAT + k;  // word of the window in (i, j, cf) order
                 const unsigned cf = q % T::CF, i = q / T::CF / CFG::KW, j = q / T::CF % CFG::KW;
-                const unsigned row = oh * CFG::STRIDE_H + i, col = ow * CFG::STRIDE_W + j;  // padded coords
+                const unsigned row = oh * CFG::STRIDE_H + i, c = ow * CFG::STRIDE_W + j;  // padded coords
                 const bool real = row >= CFG::PAD_TOP && row < CFG::PAD_TOP + CFG::IFM_H &&
-                                  col >= CFG::PAD_LEFT && col < CFG::PAD_LEFT + CFG::IFM_W;
-                const word_t word = real ? rows[row % CFG::KH][(col - CFG::PAD_LEFT) * T::CF + cf] : pad_word;
+                                  c >= CFG::PAD_LEFT && c < CFG::PAD_LEFT + CFG::IFM_W;
+                const word_t word =
+                    real ? rows[(row - CFG::PAD_TOP) % SLOTS][(c - CFG::PAD_LEFT) * T::CF + cf] : pad_word;
                 y.range((k + 1) * T::IN_LANES * CFG::BITS - 1, k * T::IN_LANES * CFG::BITS) = word;
             }
             out.write(y);
+            out_done++;
             if (++beat == T::BEATS_PER_WINDOW) {
                 beat = 0;
-                ow++;
+                if (++ow == T::OW) {
+                    ow = 0;
+                    oh++;
+                }
+            }
+        }
+        if (read) {
+            rows[rows_read % SLOTS][col] = in.read();
+            in_done++;
+            if (++col == T::ROW_WORDS) {
+                col = 0;
+                rows_read++;
             }
         }
     }
