@@ -17,10 +17,12 @@
 //        direction already folded in: T = THR for DIR = +1, 1 - THR for DIR = -1)
 //   dir: G words of PE bits;               address g, bit p = NEG[g*PE + p] = (DIR[g*PE + p] < 0)
 //
-// Schedule (one frame per call, five pipelined loops one after the other): fill (F cycles: buffer the
-// frame, channel sums, q), hidden layer (HID*G), output layer and codes (G*HID), threshold selection (C:
-// one threshold-memory read per cycle), drain (F). About 2F + 2*HID*G + C cycles per frame: unlike the RTL,
-// which double-buffers and overlaps one frame's drain with the next frame's fill, nothing overlaps here.
+// Schedule (one frame per call): two processes under DATAFLOW, joined by a frame-deep FIFO (the RTL's
+// double buffer) and a FIFO of codes. `dynamic_threshold_codes` streams the frame on while it sums the
+// channels (F cycles), then runs the hidden layer (HID*G) and the output layer (G*HID) and sends the G code
+// words; `dynamic_threshold_apply` fetches the thresholds of those codes (C cycles: one memory read each)
+// and re-streams the frame (F). With the processes overlapping across frames, a frame takes about
+// max(F + 2*HID*G, C + F) cycles (the RTL: max(F, (HID+1)*G + 1)).
 //
 // Every config constant may be declared `int` or (when non-negative) `unsigned`; the traits convert them to
 // int before any arithmetic, so negative shifts and minima never meet unsigned arithmetic.
@@ -103,42 +105,29 @@ struct dynamic_threshold_traits {
     typedef ap_uint<PE * W_BITS> weight_t;
     typedef ap_uint<PE * TB> threshold_t;
     typedef ap_uint<PE> dir_t;
+    typedef ap_uint<PE * KB> codes_t;
     typedef ap_int<CFG::SUM_BITS> sum_t;
 };
 
+// Frame in, frame out unchanged, and the frame's G code words (PE codes of KB bits each, lane p at the LSB).
 template <class CFG>
-void dynamic_threshold(hls::stream<typename dynamic_threshold_traits<CFG>::in_t> &in,
-                       hls::stream<typename dynamic_threshold_traits<CFG>::out_t> &out,
-                       const typename dynamic_threshold_traits<CFG>::weight_t
-                           w1[dynamic_threshold_traits<CFG>::HID * dynamic_threshold_traits<CFG>::G],
-                       const typename dynamic_threshold_traits<CFG>::weight_t
-                           w2[dynamic_threshold_traits<CFG>::HID * dynamic_threshold_traits<CFG>::G],
-                       const typename dynamic_threshold_traits<CFG>::threshold_t
-                           thr[dynamic_threshold_traits<CFG>::G * dynamic_threshold_traits<CFG>::CODES],
-                       const typename dynamic_threshold_traits<CFG>::dir_t dir[dynamic_threshold_traits<CFG>::G]) {
+void dynamic_threshold_codes(hls::stream<typename dynamic_threshold_traits<CFG>::in_t> &in,
+                             hls::stream<typename dynamic_threshold_traits<CFG>::in_t> &frame,
+                             hls::stream<typename dynamic_threshold_traits<CFG>::codes_t> &codes_out,
+                             const typename dynamic_threshold_traits<CFG>::weight_t
+                                 w1[dynamic_threshold_traits<CFG>::HID * dynamic_threshold_traits<CFG>::G],
+                             const typename dynamic_threshold_traits<CFG>::weight_t
+                                 w2[dynamic_threshold_traits<CFG>::HID * dynamic_threshold_traits<CFG>::G]) {
     typedef dynamic_threshold_traits<CFG> T;
     const int PE = T::PE, G = T::G, HID = T::HID, ACC_BITS = T::ACC_BITS, W_BITS = T::W_BITS;
-    static_assert(G * PE == int(CFG::C) && G >= 1, "PE must divide C");
-    static_assert(T::F >= 1 && HID >= 1, "H, W, HID must be >= 1");
-    static_assert(int(CFG::SUM_BITS) >= ACC_BITS + int(clog2(int(CFG::H) * int(CFG::W))), "SUM_BITS too small");
-    static_assert(T::CODES >= 1, "U_MIN must be <= U_MAX");
-    static_assert(int(CFG::Q_MIN) <= int(CFG::Q_MAX) && int(CFG::R_MIN) <= int(CFG::R_MAX), "empty clip range");
-
-    // No output bit can leave before the frame's last sum, so the whole frame is kept (static: a real
-    // layer's frame is far larger than a C-simulation stack).
-    static typename T::in_t frame[T::F];
     // Per-channel state as [lane][group]: lanes are partitioned so each cycle touches PE banks at address g.
     typename T::sum_t sums[PE][G];
     ap_int<T::QB> q[PE][G];
-    ap_uint<T::KB> codes[PE][G];
-    ap_int<T::TB> sel[PE][G];  // the frame's threshold of each channel
     ap_int<T::RB> r[HID];
 #pragma HLS ARRAY_PARTITION variable = sums complete dim = 1
 #pragma HLS ARRAY_PARTITION variable = q complete dim = 1
-#pragma HLS ARRAY_PARTITION variable = codes complete dim = 1
-#pragma HLS ARRAY_PARTITION variable = sel complete dim = 1
 
-    // 1. fill: buffer the frame, add each beat to its channels' sums; the last pixel's sums give q.
+    // 1. fill: pass the frame on, add each beat to its channels' sums; the last pixel's sums give q.
     // The sums[p][g] read-modify-write recurs every G beats. G == 1 is a plain register accumulator; for
     // G > 1, if the tool cannot prove that distance it assumes distance 1 and may schedule the loop at II=2.
     int g = 0, pixel = 0;
@@ -146,7 +135,7 @@ fill_loop:
     for (int b = 0; b < T::F; b++) {
 #pragma HLS PIPELINE II = 1
         const typename T::in_t x = in.read();
-        frame[b] = x;
+        frame.write(x);
         for (int p = 0; p < PE; p++) {
 #pragma HLS UNROLL
             const ap_int<ACC_BITS> a = lane<ACC_BITS>(x, p);
@@ -186,6 +175,7 @@ hidden_loop:
     // 3. output layer, group by group so each lane accumulates in a register: v = r @ W2, then the code.
     ap_int<T::VB> v[PE];
 #pragma HLS ARRAY_PARTITION variable = v complete dim = 1
+    typename T::codes_t code_word = 0;
     j = 0;
     g = 0;
 output_loop:
@@ -199,23 +189,40 @@ output_loop:
             v[p] = sum;
             if (j == HID - 1) {
                 const ap_int<T::UB> u = shift_round_clip<T::UB, CFG::U_SHIFT, CFG::U_MIN, CFG::U_MAX>(sum);
-                codes[p][g] = u - int(CFG::U_MIN);
+                code_word.range(p * T::KB + T::KB - 1, p * T::KB) = ap_uint<T::KB>(u - int(CFG::U_MIN));
             }
         }
+        if (j == HID - 1) codes_out.write(code_word);
         if (++j == HID) {
             j = 0;
             g++;
         }
     }
+}
+
+// The frame's codes and the frame in, one bit per channel out: (acc >= T[c, code]) xor NEG[c].
+template <class CFG>
+void dynamic_threshold_apply(hls::stream<typename dynamic_threshold_traits<CFG>::in_t> &frame,
+                             hls::stream<typename dynamic_threshold_traits<CFG>::codes_t> &codes_in,
+                             hls::stream<typename dynamic_threshold_traits<CFG>::out_t> &out,
+                             const typename dynamic_threshold_traits<CFG>::threshold_t
+                                 thr[dynamic_threshold_traits<CFG>::G * dynamic_threshold_traits<CFG>::CODES],
+                             const typename dynamic_threshold_traits<CFG>::dir_t dir[dynamic_threshold_traits<CFG>::G]) {
+    typedef dynamic_threshold_traits<CFG> T;
+    const int PE = T::PE, G = T::G, ACC_BITS = T::ACC_BITS;
+    ap_int<T::TB> sel[PE][G];  // the frame's threshold of each channel
+#pragma HLS ARRAY_PARTITION variable = sel complete dim = 1
 
     // 4. threshold selection: each lane of a group has its own code, i.e. its own thr address, so the
     // thresholds are fetched one channel per cycle (one memory port) rather than PE per beat in the drain.
-    g = 0;
-    int p_sel = 0;
+    int g = 0, p_sel = 0;
+    typename T::codes_t code_word = 0;
 select_loop:
     for (int k = 0; k < G * PE; k++) {  // k = g*PE + p
 #pragma HLS PIPELINE II = 1
-        const typename T::threshold_t t = thr[g * T::CODES + int(codes[p_sel][g])];
+        if (p_sel == 0) code_word = codes_in.read();
+        const int code = code_word.range(p_sel * T::KB + T::KB - 1, p_sel * T::KB);
+        const typename T::threshold_t t = thr[g * T::CODES + code];
         sel[p_sel][g] = lane<T::TB>(t, p_sel);
         if (++p_sel == PE) {
             p_sel = 0;
@@ -228,7 +235,7 @@ select_loop:
 drain_loop:
     for (int b = 0; b < T::F; b++) {
 #pragma HLS PIPELINE II = 1
-        const typename T::in_t x = frame[b];
+        const typename T::in_t x = frame.read();
         const typename T::dir_t neg = dir[g];
         typename T::out_t y = 0;
         for (int p = 0; p < PE; p++) {
@@ -239,6 +246,33 @@ drain_loop:
         out.write(y);
         if (++g == G) g = 0;
     }
+}
+
+template <class CFG>
+void dynamic_threshold(hls::stream<typename dynamic_threshold_traits<CFG>::in_t> &in,
+                       hls::stream<typename dynamic_threshold_traits<CFG>::out_t> &out,
+                       const typename dynamic_threshold_traits<CFG>::weight_t
+                           w1[dynamic_threshold_traits<CFG>::HID * dynamic_threshold_traits<CFG>::G],
+                       const typename dynamic_threshold_traits<CFG>::weight_t
+                           w2[dynamic_threshold_traits<CFG>::HID * dynamic_threshold_traits<CFG>::G],
+                       const typename dynamic_threshold_traits<CFG>::threshold_t
+                           thr[dynamic_threshold_traits<CFG>::G * dynamic_threshold_traits<CFG>::CODES],
+                       const typename dynamic_threshold_traits<CFG>::dir_t dir[dynamic_threshold_traits<CFG>::G]) {
+#pragma HLS DATAFLOW
+    typedef dynamic_threshold_traits<CFG> T;
+    const int PE = T::PE, G = T::G, HID = T::HID, ACC_BITS = T::ACC_BITS;
+    static_assert(G * PE == int(CFG::C) && G >= 1, "PE must divide C");
+    static_assert(T::F >= 1 && HID >= 1, "H, W, HID must be >= 1");
+    static_assert(int(CFG::SUM_BITS) >= ACC_BITS + int(clog2(int(CFG::H) * int(CFG::W))), "SUM_BITS too small");
+    static_assert(T::CODES >= 1, "U_MIN must be <= U_MAX");
+    static_assert(int(CFG::Q_MIN) <= int(CFG::Q_MAX) && int(CFG::R_MIN) <= int(CFG::R_MAX), "empty clip range");
+    // no output bit can leave before the frame's last sum: the frame waits in a FIFO (the double buffer)
+    hls::stream<typename T::in_t> frame("frame");
+#pragma HLS STREAM variable = frame depth = T::F
+    hls::stream<typename T::codes_t> codes("codes");
+#pragma HLS STREAM variable = codes depth = G
+    dynamic_threshold_codes<CFG>(in, frame, codes, w1, w2);
+    dynamic_threshold_apply<CFG>(frame, codes, out, thr, dir);
 }
 
 }  // namespace signflow
