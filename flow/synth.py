@@ -6,6 +6,7 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
+from flow.codegen.rtl import instantiated_modules
 from models.errors import UserError
 
 #: LUTs a distributed-RAM / shift-register primitive occupies
@@ -58,7 +59,11 @@ def synthesize(rtl_dir, part, work_dir):
     design = json.loads((rtl_dir / "design.json").read_text())
     top = design["top"]
     netlist = (work_dir / "netlist.json").resolve()
+    # one module per instance of the top (the layers, FIFOs, converters); their helper submodules
+    # (pixel_phase, ...) are flattened into them, so constants and ranges propagate across that boundary
+    cores = " ".join(f"*\\{name}" for name in instantiated_modules(rtl_dir / f"{top}.sv"))
     script = (f"read_verilog -defer -sv {' '.join(design['sources'])}; hierarchy -top {top}; "
+              f"setattr -mod -set keep_hierarchy 1 {top} {cores}; flatten; "
               f"synth_xilinx -family {family(part)} -top {top}; write_json {netlist}")
     done = subprocess.run([yosys(), "-q", "-p", script], cwd=rtl_dir, capture_output=True, text=True)
     if done.returncode != 0:

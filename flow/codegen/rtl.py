@@ -84,17 +84,21 @@ def generate(model, out_dir, top="signflow_top", fifo_depth=DEFAULT_FIFO_DEPTH):
     return design
 
 
+def instantiated_modules(path):
+    """The modules of hw_templates/rtl that the SystemVerilog file ``path`` instantiates (found by name)."""
+    text = Path(path).read_text()
+    return [path.stem for path in sorted(RTL_TEMPLATES.glob("*.sv"))
+            if re.search(rf"^\s*{path.stem}\s+#?\(", text, re.M)]
+
+
 def module_files(module):
-    """A core and every module it instantiates, found by name in hw_templates/rtl (each file holds one module)."""
-    known = {path.stem: path for path in RTL_TEMPLATES.glob("*.sv")}
+    """A core and every module it instantiates, in hw_templates/rtl (each file holds one module)."""
     files, todo = [], [module]
     while todo:
-        name = todo.pop(0)
-        if known[name] in files:
-            continue
-        files.append(known[name])
-        text = known[name].read_text()
-        todo += [other for other in sorted(known) if other != name and re.search(rf"^\s*{other}\s+#?\(", text, re.M)]
+        path = RTL_TEMPLATES / f"{todo.pop(0)}.sv"
+        if path not in files:
+            files.append(path)
+            todo += [name for name in instantiated_modules(path) if name != path.stem]
     return files
 
 
