@@ -40,7 +40,8 @@ def main():
                         steps=FRONT_END + ["rtl_codegen", "synth_estimate"])
         # DeSign at the sign build's folding: the difference is the phase thresholds alone
         design, t_design = build(random_model("cnv", "design"), tmp / "cnv_design", rtlsim_frames=args.frames,
-                                 folding_file=str(tmp / "cnv_sign" / "folding.json"))
+                                 folding_file=str(tmp / "cnv_sign" / "folding.json"),
+                                 steps=FRONT_END + ["rtl_codegen", "rtlsim", "synth_estimate"])
         lfc, _ = build(random_model("lfc", "sign"), tmp / "lfc", target_fps=args.fps, rtlsim_frames=args.frames * 4,
                        steps=FRONT_END + ["rtl_codegen", "rtlsim"])
     est, sim, syn = design["estimate"], design["rtlsim"], design["synth"]

@@ -267,10 +267,9 @@ void dynamic_threshold(hls::stream<typename dynamic_threshold_traits<CFG>::in_t>
     static_assert(T::CODES >= 1, "U_MIN must be <= U_MAX");
     static_assert(int(CFG::Q_MIN) <= int(CFG::Q_MAX) && int(CFG::R_MIN) <= int(CFG::R_MAX), "empty clip range");
     // no output bit can leave before the frame's last sum: the frame waits in a FIFO (the double buffer)
-    hls::stream<typename T::in_t> frame("frame");
-#pragma HLS STREAM variable = frame depth = T::F
-    hls::stream<typename T::codes_t> codes("codes");
-#pragma HLS STREAM variable = codes depth = G
+    // depths as template arguments: Vitis HLS wants a literal after "depth =" in a pragma
+    hls::stream<typename T::in_t, T::F> frame("frame");
+    hls::stream<typename T::codes_t, T::G> codes("codes");
     dynamic_threshold_codes<CFG>(in, frame, codes, w1, w2);
     dynamic_threshold_apply<CFG>(frame, codes, out, thr, dir);
 }

@@ -15,8 +15,13 @@
 
 namespace hls {
 
+// hls::stream<T, DEPTH> (Vitis HLS 2020.2+) is an hls::stream<T> whose FIFO depth is DEPTH; the C
+// model ignores the depth and keeps the inheritance, so it binds to hls::stream<T>& parameters
+template <typename T, int DEPTH = 0>
+class stream;
+
 template <typename T>
-class stream {
+class stream<T, 0> {
   public:
     stream() : name_("stream") {}
     explicit stream(const char *name) : name_(name) {}
@@ -56,6 +61,13 @@ class stream {
   private:
     std::string name_;
     std::deque<T> fifo_;
+};
+
+template <typename T, int DEPTH>
+class stream : public stream<T, 0> {
+  public:
+    stream() {}
+    explicit stream(const char *name) : stream<T, 0>(name) {}
 };
 
 }  // namespace hls
