@@ -20,8 +20,8 @@ from flow.cli import quiet_libraries  # noqa: E402
 from flow.fastrun import FastGraph  # noqa: E402
 from flow.ops.mvau import mvau_dot  # noqa: E402
 from flow.run import built_graph  # noqa: E402
-from flow.verify import run_graph  # noqa: E402
 from models.export import export_model  # noqa: E402
+from models.qonnx_run import run_graph  # noqa: E402
 from tests.helpers import random_inputs, random_model  # noqa: E402
 
 
