@@ -3,8 +3,9 @@
 DeSign's extra resources are measured at the *same* folding as sign (the sign
 build's folding.json is applied to the DeSign graph), so they show the cost of
 the phase thresholds alone.
-Run: .venv/bin/python bench/folding.py
+Run: .venv/bin/python bench/folding.py [--fps 1000 3000 10000 30000]
 """
+import argparse
 import json
 import sys
 import tempfile
@@ -19,7 +20,6 @@ from models.errors import UserError  # noqa: E402
 from models.export import export_model  # noqa: E402
 from tests.helpers import random_model  # noqa: E402
 
-TARGETS = [1000, 3000, 10000, 30000]
 
 
 def build(onnx_path, out, **cfg):
@@ -34,6 +34,9 @@ def build(onnx_path, out, **cfg):
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fps", type=float, nargs="+", default=[1000, 3000, 10000, 30000], help="target FPS values")
+    args = parser.parse_args()
     quiet_libraries()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -43,7 +46,7 @@ def main():
             model = random_model("cnv", act, seed=0)
             paths[act] = tmp / f"cnv_{act}.onnx"
             export_model(model, model.in_shape, paths[act])
-        for fps in TARGETS:
+        for fps in args.fps:
             sign, t_sign = build(paths["sign"], tmp / f"sign{fps}", target_fps=fps)
             design, t_design = build(paths["design"], tmp / f"design{fps}", target_fps=fps)
             folding = tmp / f"sign{fps}" / "folding.json"
@@ -54,9 +57,9 @@ def main():
     for fps, sign, t_sign, design, t_design, _ in rows:
         for act, est, secs in (("sign", sign, t_sign), ("design", design, t_design)):
             if isinstance(est, str):
-                print(f"{fps:>10} {act:>7}  refused: {est}")
+                print(f"{fps:>10g} {act:>7}  refused: {est}")
                 continue
-            print(f"{fps:>10} {act:>7} {est['bottleneck_cycles']:>10} {est['fps']:>9.0f} {est['luts']:>7} "
+            print(f"{fps:>10g} {act:>7} {est['bottleneck_cycles']:>10} {est['fps']:>9.0f} {est['luts']:>7} "
                   f"{est['brams18']:>7} {secs:>8.1f}")
     print("\nDeSign over sign at the same folding (sign's folding.json applied to the DeSign graph)")
     print(f"{'target FPS':>10} {'LUT sign':>9} {'LUT DeSign':>10} {'extra %':>8} {'BRAM sign':>10} {'BRAM DeSign':>11}")
@@ -64,7 +67,7 @@ def main():
         if not isinstance(same, dict):
             continue
         extra = 100 * (same["luts"] - sign["luts"]) / sign["luts"]
-        print(f"{fps:>10} {sign['luts']:>9} {same['luts']:>10} {extra:>8.1f} {sign['brams18']:>10} {same['brams18']:>11}")
+        print(f"{fps:>10g} {sign['luts']:>9} {same['luts']:>10} {extra:>8.1f} {sign['brams18']:>10} {same['brams18']:>11}")
 
 
 if __name__ == "__main__":
