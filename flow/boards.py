@@ -16,12 +16,16 @@ class Board:
     brams18: int
     #: DSP slices on the device
     dsps: int
+    #: processing system: "ps7" (Zynq-7000) or "psu" (Zynq UltraScale+)
+    ps_kind: str
+    #: Vivado board part (board files give the DDR and MIO presets), used when installed
+    board_part: str
 
 
 BOARDS = {
-    "pynq-z1": Board("xc7z020clg400-1", 53200, 106400, 280, 220),
-    "pynq-z2": Board("xc7z020clg400-1", 53200, 106400, 280, 220),
-    "zcu104": Board("xczu7ev-ffvc1156-2-e", 230400, 460800, 624, 1728),
+    "pynq-z1": Board("xc7z020clg400-1", 53200, 106400, 280, 220, "ps7", "www.digilentinc.com:pynq-z1:part0:1.0"),
+    "pynq-z2": Board("xc7z020clg400-1", 53200, 106400, 280, 220, "ps7", "tul.com.tw:pynq-z2:part0:1.0"),
+    "zcu104": Board("xczu7ev-ffvc1156-2-e", 230400, 460800, 624, 1728, "psu", "xilinx.com:zcu104:part0:1.1"),
 }
 
 

@@ -244,8 +244,28 @@ def step_hls_synth(model, cfg):
     return model
 
 
+def step_vivado_project(model, cfg):
+    """A Vivado project: the RTL between the channels of an AXI DMA on the board's Zynq, up to the bitstream
+    (vivado/)."""
+    from flow.codegen.vivado import generate
+
+    board = get_board(cfg.board)
+    if cfg.part() != board.part:  # another part than the board's: its board files do not apply
+        board = dataclasses.replace(board, part=cfg.part(), board_part="")
+    generate(cfg.output_dir, board, cfg.clock_ns)
+    return model
+
+
+def step_bitstream(model, cfg):
+    """Vivado: the bitstream and hardware handoff into deploy/ (skipped with a note without vivado)."""
+    from flow.bitstream import run_vivado
+
+    set_figures(model, bitstream=run_vivado(cfg.output_dir, quiet=cfg.quiet))
+    return model
+
+
 STEPS = [step_tidy, step_streamline, step_lower, step_to_hw, step_fold, step_estimate, step_rtl_codegen, step_rtlsim,
-         step_synth_estimate, step_hls_codegen, step_csim, step_hls_synth]
+         step_synth_estimate, step_hls_codegen, step_csim, step_hls_synth, step_vivado_project, step_bitstream]
 STEP_NAMES = [s.__name__[len("step_"):] for s in STEPS]
 #: the compiler front end: everything before code generation (no simulator needed)
 FRONT_END = STEP_NAMES[:STEP_NAMES.index("estimate") + 1]

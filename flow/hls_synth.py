@@ -4,25 +4,17 @@ Each layer's script runs first (its own IP and report), then the top's. The figu
 solution's ``csynth.xml``. Without Vitis HLS the step is skipped with a one-line note.
 """
 import json
-import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from models.errors import StepSkipped, UserError
+from flow.tools import vendor_tool
+from models.errors import UserError
 
-MISSING = ("vitis_hls is not on PATH, so hls_synth was skipped; the scripts are in {hls_dir}: run "
-           "'docker compose run --rm vivado signflow build MODEL --out {out} --from-step hls_synth' "
-           "(see docker-compose.yml) or 'vitis_hls -f <script>.tcl' in that folder")
+HOW = ("the scripts are in {hls_dir}: run 'docker compose run --rm vivado signflow build MODEL --out {out} "
+       "--from-step hls_synth' (see docker-compose.yml) or 'vitis_hls -f <script>.tcl' in that folder")
 #: csynth.xml resource names -> report keys (older versions say DSP48E)
 RESOURCES = {"LUT": "luts", "FF": "ffs", "BRAM_18K": "brams18", "DSP": "dsps", "DSP48E": "dsps"}
-
-
-def vitis_hls(hls_dir, out_dir):
-    found = shutil.which("vitis_hls")
-    if found is None:
-        raise StepSkipped(MISSING.format(hls_dir=hls_dir, out=out_dir))
-    return found
 
 
 def csynth_figures(report_xml):
@@ -52,7 +44,7 @@ def synthesize(hls_dir, out_dir, quiet=False):
     from tqdm import tqdm
 
     hls_dir = Path(hls_dir)
-    tool = vitis_hls(hls_dir, out_dir)
+    tool = vendor_tool("vitis_hls", "hls_synth", HOW.format(hls_dir=hls_dir, out=out_dir))
     design = json.loads((hls_dir / "design.json").read_text())
     results = {}
     for script in tqdm(design["tcl"], desc="vitis_hls", unit="script", disable=quiet):

