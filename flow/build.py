@@ -264,8 +264,26 @@ def step_bitstream(model, cfg):
     return model
 
 
+def step_driver(model, cfg):
+    """The board driver: deploy/signflow_driver.py and io.json (stream layout, host-side operations)."""
+    from flow.codegen.driver import generate
+
+    generate(model, cfg.output_dir)
+    return model
+
+
+def step_package(model, cfg):
+    """deploy.zip: bitstream, hardware handoff, driver and io.json, to copy to the board (skipped with a note
+    while there is no bitstream)."""
+    from flow.package import package
+
+    set_figures(model, package=package(cfg.output_dir))
+    return model
+
+
 STEPS = [step_tidy, step_streamline, step_lower, step_to_hw, step_fold, step_estimate, step_rtl_codegen, step_rtlsim,
-         step_synth_estimate, step_hls_codegen, step_csim, step_hls_synth, step_vivado_project, step_bitstream]
+         step_synth_estimate, step_hls_codegen, step_csim, step_hls_synth, step_vivado_project, step_bitstream,
+         step_driver, step_package]
 STEP_NAMES = [s.__name__[len("step_"):] for s in STEPS]
 #: the compiler front end: everything before code generation (no simulator needed)
 FRONT_END = STEP_NAMES[:STEP_NAMES.index("estimate") + 1]

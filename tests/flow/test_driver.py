@@ -1,0 +1,158 @@
+"""The board driver (driver step) and the board package (package step).
+
+No board here: ``pynq`` is replaced by a stand-in whose DMA hands the bytes the driver sends to the RTL
+in Verilator (the rtlsim harness of the build) and returns what the RTL sends back. So the driver's
+packing, its host-side operations and the accelerator are checked together, bit-exactly against the
+Python reference (``signflow run``). The stand-in is not PYNQ: what it checks is the driver's use of
+``allocate``, ``transfer`` and ``wait`` and the bytes it moves.
+"""
+import importlib.util
+import json
+import sys
+import types
+import zipfile
+
+import numpy as np
+import onnx
+import pytest
+
+from flow.build import FRONT_END, BuildConfig, run_build
+from flow.codegen.driver import generate
+from flow.fastrun import FastGraph
+from flow.packing import pack as pack_word
+from flow.rtlsim import build_harness, reference, run_harness
+from flow.run import built_graph
+from flow.package import package
+from models.errors import StepSkipped, UserError
+from models.export import export_model
+from tests.helpers import random_model
+
+STEPS = FRONT_END + ["rtl_codegen", "vivado_project", "driver"]
+
+
+def load_driver(deploy):
+    spec = importlib.util.spec_from_file_location("signflow_driver_under_test", deploy / "signflow_driver.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class FakeDMA:
+    """Channels of an AXI DMA whose stream side is the build's RTL in Verilator."""
+
+    def __init__(self, build, work):
+        self.io = json.loads((build / "deploy" / "io.json").read_text())
+        self.rtl, self.work = build / "rtl", work
+        self.exe = build_harness(self.rtl, work / "harness")
+        self.sendchannel = types.SimpleNamespace(transfer=self._send, wait=lambda: None)
+        self.recvchannel = types.SimpleNamespace(transfer=self._recv, wait=self._finish)
+        self.transfers, self.pending = 0, None
+
+    def _send(self, buffer):
+        assert self.pending is not None, "the receive transfer must be started first"
+        self.sent = bytes(np.asarray(buffer))
+
+    def _recv(self, buffer):
+        self.pending, self.sent = buffer, None
+
+    def _finish(self):
+        source, sink = self.io["input"], self.io["output"]
+        step = source["dma_width"] // 8
+        words = [int.from_bytes(self.sent[i:i + step], "little") for i in range(0, len(self.sent), step)]
+        assert all(w >> source["width"] == 0 for w in words), "padding bits above the beat must be zero"
+        frames = len(words) // source["beats"]
+        _, out = run_harness(self.exe, self.rtl, self.work / "run", words, source["width"], frames * sink["beats"])
+        out_step = sink["dma_width"] // 8
+        self.pending[:] = np.frombuffer(b"".join(w.to_bytes(out_step, "little") for w in out), np.uint8)
+        self.transfers += 1
+        self.pending = None
+
+
+def fake_pynq(build, work, monkeypatch):
+    """A stand-in ``pynq`` module: ``Overlay(bitfile).dma`` is a FakeDMA, ``allocate`` gives numpy buffers."""
+    class Buffer(np.ndarray):
+        def freebuffer(self):
+            self.freed = True
+
+    def overlay(path):
+        assert path.endswith("signflow_top.bit")
+        return types.SimpleNamespace(dma=FakeDMA(build, work))
+
+    module = types.SimpleNamespace(Overlay=overlay, allocate=lambda shape, dtype: np.zeros(shape, dtype).view(Buffer))
+    monkeypatch.setitem(sys.modules, "pynq", module)
+
+
+def build(tmp_path, act, **cfg):
+    model = random_model("digits", act, seed=61)
+    out = tmp_path / "build"
+    export_model(model, model.in_shape, tmp_path / "model.onnx")
+    run_build(tmp_path / "model.onnx", BuildConfig(output_dir=str(out), quiet=True, verify=False, steps=STEPS, **cfg))
+    return out, model
+
+
+@pytest.mark.parametrize("act, fps, label_select", [("sign", None, True), ("design", 100000, False),
+                                                    ("dysign", 30000, False)])
+def test_driver_on_the_rtl_equals_the_reference(act, fps, label_select, tmp_path, monkeypatch):
+    """With --label-select the output beat (a 4-bit class index) is padded to an 8-bit DMA word."""
+    out, model = build(tmp_path, act, target_fps=fps, label_select=label_select)
+    fake_pynq(out, tmp_path, monkeypatch)
+    driver = load_driver(out / "deploy")
+    accel = driver.Accelerator(out / "deploy")
+    x = np.random.default_rng(7).uniform(-1, 1, [12] + list(model.in_shape)).astype(np.float32)
+    graph = built_graph(str(out))
+    assert np.array_equal(accel.infer(x), FastGraph(graph)(x))
+    io = json.loads((out / "deploy" / "io.json").read_text())
+    ints = reference(graph, x)[io["input"]["tensor"]]
+    monkeypatch.setattr(driver, "DMA_MAX_BYTES", 5 * io["input"]["beats"] * io["input"]["dma_width"] // 8)
+    assert np.array_equal(accel.execute(ints), reference(graph, x)[io["output"]["tensor"]])
+    assert accel.dma.transfers == 1 + 3  # one batch, then chunks of 5, 5 and 2 frames
+
+
+@pytest.mark.parametrize("lanes, bits, signed, dma_width", [(3, 8, True, 32), (10, 11, True, 128), (1, 1, False, 8),
+                                                             (5, 7, False, 64)])
+def test_pack_and_unpack_agree_with_the_stream_layout(lanes, bits, signed, dma_width, tmp_path):
+    """The driver's vectorized packing against flow.packing (lane 0 at the LSB), word by word."""
+    driver = load_driver(generate_deploy_files(tmp_path))
+    stream = dict(lanes=lanes, bits=bits, signed=signed, dma_width=dma_width, beats=4)
+    low, high = (-(1 << (bits - 1)), 1 << (bits - 1)) if signed else (0, 1 << bits)
+    values = np.random.default_rng(bits).integers(low, high, (3, 4 * lanes))
+    data = driver.pack(values, stream)
+    expected = b"".join(pack_word(row, bits).to_bytes(dma_width // 8, "little") for row in values.reshape(-1, lanes))
+    assert data.tobytes() == expected
+    assert np.array_equal(driver.unpack(data, stream, 3), values)
+    with pytest.raises(ValueError, match=f"input values must lie in \\[{low}, {high - 1}\\]"):
+        driver.pack(values + high, stream)
+
+
+def generate_deploy_files(tmp_path):
+    """Only the driver file (for the packing test)."""
+    from flow.codegen.driver import DRIVER
+
+    (tmp_path / "deploy").mkdir(exist_ok=True)
+    (tmp_path / "deploy" / DRIVER.name).write_text(DRIVER.read_text())
+    return tmp_path / "deploy"
+
+
+def test_unsupported_node_outside_the_accelerator_is_named(tmp_path):
+    out, _ = build(tmp_path, "sign")
+    graph = built_graph(str(out))
+    last = graph.graph.output[0].name
+    graph.graph.node.append(onnx.helper.make_node("Sigmoid", [last], ["probs"], name="Sigmoid_0"))
+    graph.graph.output[0].name = "probs"
+    with pytest.raises(UserError, match=r"node 'Sigmoid_0' \(Sigmoid\) lies outside the accelerator and the driver "
+                                        r"cannot run it"):
+        generate(graph, out)
+
+
+def test_package_waits_for_the_bitstream_then_zips(tmp_path):
+    out, _ = build(tmp_path, "sign")
+    with pytest.raises(StepSkipped, match="no signflow_top.bit, signflow_top.hwh in .* run the bitstream step"):
+        package(out)
+    assert not (out / "deploy.zip").exists()
+    for name in ("signflow_top.bit", "signflow_top.hwh"):  # stand-ins for Vivado's outputs
+        (out / "deploy" / name).write_text(name)
+    figures = package(out)
+    with zipfile.ZipFile(out / "deploy.zip") as archive:
+        assert sorted(archive.namelist()) == sorted(f"deploy/{n}" for n in figures["files"])
+        assert archive.read("deploy/io.json") == (out / "deploy" / "io.json").read_bytes()
+    assert sorted(figures["files"]) == ["io.json", "signflow_driver.py", "signflow_top.bit", "signflow_top.hwh"]
