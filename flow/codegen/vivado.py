@@ -14,7 +14,6 @@ import os
 import shutil
 from pathlib import Path
 
-from flow.codegen.chain import padded_width
 from flow.codegen.render import render
 from flow.codegen.rtl import RTL_TEMPLATES, module_files
 from models.errors import UserError
@@ -133,7 +132,7 @@ def generate(out_dir, board, clock_ns, jobs=None):
     for name in sources + memories:
         shutil.copy(rtl_dir / name if (rtl_dir / name).is_file() else RTL_TEMPLATES / name, src / name)
 
-    width_in, width_out = padded_width(rtl["input"]["width"]), padded_width(rtl["output"]["width"])
+    width_in, width_out = rtl["input"]["width"], rtl["output"]["width"]  # the top's ports: whole bytes
     dma_in, dma_out = dma_width(width_in, "input"), dma_width(width_out, "output")
     pad = dma_out - width_out
     out_assign = f"{{{{{pad}{{1'b0}}}}, out_tdata}}" if pad else "out_tdata"
