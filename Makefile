@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/folding.py
 	$(BIN)/python bench/rtl.py
 	$(BIN)/python bench/hls.py
+	$(BIN)/python bench/driver.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check --select F,E9 models flow tests bench

@@ -26,6 +26,10 @@ def pack(values, stream):
     low, high = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if stream["signed"] else (0, (1 << bits) - 1)
     if values.size and (values.min() < low or values.max() > high):
         raise ValueError(f"input values must lie in [{low}, {high}] ({bits}-bit {'signed' if stream['signed'] else 'unsigned'})")
+    beats = np.zeros((len(values), width // 8), dtype=np.uint8)
+    if bits in (8, 16, 32, 64):  # whole-byte elements: their little-endian bytes, lane after lane
+        beats[:, :lanes * bits // 8] = values.astype(f"<i{bits // 8}").view(np.uint8).reshape(len(values), -1)
+        return beats.reshape(-1)
     bit_planes = (values[:, :, None] >> np.arange(bits)) & 1  # [beats, lanes, bits], two's complement
     beat_bits = np.zeros((len(values), width), dtype=np.uint8)
     beat_bits[:, :lanes * bits] = bit_planes.reshape(len(values), -1)

@@ -108,8 +108,8 @@ def test_driver_on_the_rtl_equals_the_reference(act, fps, label_select, tmp_path
     assert accel.dma.transfers == 1 + 3  # one batch, then chunks of 5, 5 and 2 frames
 
 
-@pytest.mark.parametrize("lanes, bits, signed, dma_width", [(3, 8, True, 32), (10, 11, True, 128), (1, 1, False, 8),
-                                                             (5, 7, False, 64)])
+@pytest.mark.parametrize("lanes, bits, signed, dma_width", [(3, 8, True, 32), (3, 8, False, 32), (10, 11, True, 128),
+                                                             (1, 1, False, 8), (5, 7, False, 64), (3, 16, True, 64)])
 def test_pack_and_unpack_agree_with_the_stream_layout(lanes, bits, signed, dma_width, tmp_path):
     """The driver's vectorized packing against flow.packing (lane 0 at the LSB), word by word."""
     driver = load_driver(generate_deploy_files(tmp_path))
