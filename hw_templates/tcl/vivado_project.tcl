@@ -61,9 +61,13 @@ connect_bd_intf_net [get_bd_intf_pins accel/m_axis] [get_bd_intf_pins dma/S_AXIS
 
 # AXI-Lite control of the DMA from the PS, the DMA's memory traffic into the PS's high-performance port;
 # the automation adds the interconnects and a reset block on the fabric clock
-apply_bd_automation -rule xilinx.com:bd_rule:axi4 -config [list Master /$ps_master Clk Auto] [get_bd_intf_pins dma/S_AXI_LITE]
-apply_bd_automation -rule xilinx.com:bd_rule:axi4 -config [list Slave /$ps_slave Clk Auto] [get_bd_intf_pins dma/M_AXI_MM2S]
-apply_bd_automation -rule xilinx.com:bd_rule:axi4 -config [list Slave /$ps_slave Clk Auto] [get_bd_intf_pins dma/M_AXI_S2MM]
+set clocks [list Clk_master Auto Clk_slave Auto Clk_xbar Auto]
+apply_bd_automation -rule xilinx.com:bd_rule:axi4 -config [concat [list Master /$ps_master intc_ip Auto] $clocks] \
+    [get_bd_intf_pins dma/S_AXI_LITE]
+foreach channel {M_AXI_MM2S M_AXI_S2MM} {
+    apply_bd_automation -rule xilinx.com:bd_rule:axi4 -config [concat [list Slave /$ps_slave intc_ip Auto] $clocks] \
+        [get_bd_intf_pins dma/$channel]
+}
 connect_bd_net $fclk [get_bd_pins accel/ap_clk]
 set resets [get_bd_cells -filter {VLNV =~ "*:proc_sys_reset:*"}]
 connect_bd_net [get_bd_pins [lindex $resets 0]/peripheral_aresetn] [get_bd_pins accel/ap_rst_n]

@@ -1,7 +1,8 @@
 """The Vivado project (vivado_project step) and the bitstream step.
 
 Vivado is not installed here. So the project is checked as far as open tools reach: the generated TCL is
-parsed for the board's part, PS, clock, DMA widths and every file it adds (each must exist); the Verilog
+parsed for the board's part, PS, clock, DMA widths and every file it adds (each must exist), and run in a
+plain Tcl interpreter with logging stand-ins for Vivado's commands (valid Tcl, the calls in order); the Verilog
 wrapper with the whole RTL passes Verilator's lint; and the wrapper is simulated in Verilator with
 batches of frames as the DMA sends them, its output words and TLAST compared with the reference. The
 bitstream step is checked for its one-line note without vivado, and with a stand-in vivado (not Vivado)
@@ -179,3 +180,44 @@ def test_failed_vivado_run_leaves_no_bitstream(digits_build, tmp_path, monkeypat
 def test_report_parsers():
     assert utilization(UTILIZATION) == {"luts": 1234, "ffs": 2345, "brams18": 7, "dsps": 0}
     assert worst_slack(TIMING) == 1.234 and worst_slack("no timing here\n") is None
+
+
+VIVADO_COMMANDS = ("create_project get_board_parts set_property current_project add_files get_files "
+                   "update_compile_order create_bd_design create_bd_cell apply_bd_automation get_bd_pins "
+                   "get_bd_intf_pins connect_bd_intf_net connect_bd_net get_bd_cells assign_bd_address "
+                   "validate_bd_design save_bd_design make_wrapper current_fileset launch_runs wait_on_run "
+                   "get_property get_runs open_run report_utilization report_timing_summary").split()
+
+
+@pytest.mark.parametrize("board_files", [False, True])
+def test_project_script_runs_in_tcl(digits_build, tmp_path, board_files):
+    """The script in a plain Tcl interpreter (not Vivado) whose Vivado commands are logging stand-ins: it
+    must be valid Tcl, make the calls a project needs in order, and copy the bitstream and handoff that a
+    Vivado run leaves into deploy/."""
+    import shutil
+    import tkinter
+
+    work = tmp_path / "vivado"
+    shutil.copytree(digits_build / "vivado", work)
+    impl = work / "project" / "signflow.runs" / "impl_1"
+    handoff = work / "project" / "signflow.gen" / "sources_1" / "bd" / "signflow" / "hw_handoff"
+    for folder, name in ((impl, "signflow_wrapper.bit"), (handoff, "signflow.hwh")):
+        folder.mkdir(parents=True)
+        (folder / name).write_text(name)
+    tcl = tkinter.Tcl()
+    tcl.eval("set ::calls {}")
+    answers = {"get_board_parts": "$args" if board_files else "", "get_property": "100%",
+               "get_bd_cells": "rst_ps_fclk0", "make_wrapper": "signflow_wrapper.v"}
+    for command in VIVADO_COMMANDS:
+        tcl.eval(f"proc {command} args {{ lappend ::calls [concat {command} $args]; return \"{answers.get(command, '')}\" }}")
+    tcl.eval(f"cd {{{work}}}; source make_project.tcl")
+    calls = [tcl.splitlist(call) for call in tcl.splitlist(tcl.eval("set ::calls"))]
+    names = [call[0] for call in calls]
+    assert ("create_project", "-force", "signflow", "project", "-part", "xc7z020clg400-1") in calls
+    assert any(c[:2] == ("set_property", "board_part") for c in calls) == board_files
+    assert ("create_bd_cell", "-type", "module", "-reference", "signflow_accel", "accel") in calls
+    assert names.count("apply_bd_automation") == 4 and names.index("launch_runs") > names.index("save_bd_design")
+    dma = next(c for c in calls if c[0] == "set_property" and "CONFIG.c_include_sg" in c[2])
+    assert "CONFIG.c_m_axis_mm2s_tdata_width" in dma[2]
+    assert (tmp_path / "deploy" / "signflow_top.bit").read_text() == "signflow_wrapper.bit"
+    assert (tmp_path / "deploy" / "signflow_top.hwh").read_text() == "signflow.hwh"
