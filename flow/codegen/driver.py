@@ -43,6 +43,8 @@ def host_op(model, node):
         return {"op": "Quant", "scale": _const(model, node.input[1]), "zeropt": _const(model, node.input[2]),
                 "bitwidth": _const(model, node.input[3]), "signed": bool(op.get_nodeattr("signed")),
                 "narrow": bool(op.get_nodeattr("narrow")), "rounding_mode": mode}
+    if node.op_type == "BipolarQuant":
+        return {"op": "BipolarQuant", "scale": _const(model, node.input[1])}
     if node.op_type == "Transpose":
         return {"op": "Transpose", "perm": list(attrs["perm"])}
     if node.op_type == "Reshape":
@@ -50,7 +52,7 @@ def host_op(model, node):
     if node.op_type == "Flatten" and attrs.get("axis", 1) == 1:
         return {"op": "Flatten"}
     raise UserError(f"node '{node.name}' ({node.op_type}) lies outside the accelerator and the driver cannot run "
-                    f"it; the driver runs {', '.join(ELEMENTWISE)}, Quant, Transpose, Reshape and Flatten")
+                    f"it; the driver runs {', '.join(ELEMENTWISE)}, Quant, BipolarQuant, Transpose, Reshape and Flatten")
 
 
 def host_chain(model, start, stop):

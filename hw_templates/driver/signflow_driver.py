@@ -63,6 +63,7 @@ HOST_OPS = {
     "Sub": lambda x, op: x - np.asarray(op["value"], np.float32),
     "Quant": lambda x, op: _quant(x, *(np.asarray(op[k], np.float32) for k in ("scale", "zeropt", "bitwidth")),
                                   op["signed"], op["narrow"], op["rounding_mode"]),
+    "BipolarQuant": lambda x, op: np.where(x >= 0, 1.0, -1.0) * np.asarray(op["scale"], np.float32),
     "Transpose": lambda x, op: np.transpose(x, op["perm"]),
     "Reshape": lambda x, op: x.reshape([len(x)] + list(op["shape"][1:])),
     "Flatten": lambda x, op: x.reshape(len(x), -1),

@@ -25,7 +25,7 @@ from flow.run import built_graph
 from flow.package import package
 from models.errors import StepSkipped, UserError
 from models.export import export_model
-from tests.helpers import random_model
+from tests.helpers import BNN_PYNQ_SHAPES, export_bnn_pynq, random_model
 
 STEPS = FRONT_END + ["rtl_codegen", "vivado_project", "driver"]
 
@@ -90,22 +90,41 @@ def build(tmp_path, act, **cfg):
     return out, model
 
 
+def infer_on_the_rtl(out, x, monkeypatch):
+    """The driver's ``infer`` behind the stand-in pynq; asserts it equals ``signflow run``; returns the driver
+    module and its Accelerator."""
+    fake_pynq(out, out.parent, monkeypatch)
+    driver = load_driver(out / "deploy")
+    accel = driver.Accelerator(out / "deploy")
+    assert np.array_equal(accel.infer(x), FastGraph(built_graph(str(out)))(x))
+    return driver, accel
+
+
 @pytest.mark.parametrize("act, fps, label_select", [("sign", None, True), ("design", 100000, False),
                                                     ("dysign", 30000, False)])
 def test_driver_on_the_rtl_equals_the_reference(act, fps, label_select, tmp_path, monkeypatch):
     """With --label-select the output beat (a 4-bit class index) is padded to an 8-bit DMA word."""
     out, model = build(tmp_path, act, target_fps=fps, label_select=label_select)
-    fake_pynq(out, tmp_path, monkeypatch)
-    driver = load_driver(out / "deploy")
-    accel = driver.Accelerator(out / "deploy")
     x = np.random.default_rng(7).uniform(-1, 1, [12] + list(model.in_shape)).astype(np.float32)
+    driver, accel = infer_on_the_rtl(out, x, monkeypatch)
     graph = built_graph(str(out))
-    assert np.array_equal(accel.infer(x), FastGraph(graph)(x))
     io = json.loads((out / "deploy" / "io.json").read_text())
     ints = reference(graph, x)[io["input"]["tensor"]]
     monkeypatch.setattr(driver, "DMA_MAX_BYTES", 5 * io["input"]["beats"] * io["input"]["dma_width"] // 8)
     assert np.array_equal(accel.execute(ints), reference(graph, x)[io["output"]["tensor"]])
     assert accel.dma.transfers == 1 + 3  # one batch, then chunks of 5, 5 and 2 frames
+
+
+@pytest.mark.parametrize("name, fps", [("lfc_1w1a", 20000), ("cnv_1w1a", 3000)])
+def test_driver_runs_bnn_pynq_models(name, fps, tmp_path, monkeypatch):
+    """brevitas_examples' LFC (input binarized on the host: BipolarQuant, then (x + 1) / 2) and CNV (8-bit RGB
+    in 24-bit beats, padded to 32-bit DMA words), exported unmodified with random weights."""
+    export_bnn_pynq(name, tmp_path / "model.onnx", seed=8)
+    out = tmp_path / "build"
+    run_build(tmp_path / "model.onnx", BuildConfig(output_dir=str(out), quiet=True, verify=False, steps=STEPS,
+                                                   target_fps=fps))
+    x = np.random.default_rng(9).uniform(-1, 1, [4] + list(BNN_PYNQ_SHAPES[name][1:])).astype(np.float32)
+    infer_on_the_rtl(out, x, monkeypatch)
 
 
 @pytest.mark.parametrize("lanes, bits, signed, dma_width", [(3, 8, True, 32), (3, 8, False, 32), (10, 11, True, 128),
