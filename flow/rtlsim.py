@@ -39,7 +39,7 @@ def _digest(rtl_dir, trace):
 
 def build_harness(rtl_dir, build_dir, trace=False):
     """Verilate the design in ``rtl_dir`` with the harness (reused while the sources are unchanged)."""
-    rtl_dir, build_dir = Path(rtl_dir), Path(build_dir)
+    rtl_dir, build_dir = Path(rtl_dir).resolve(), Path(build_dir).resolve()  # Verilator runs in build_dir
     design = json.loads((rtl_dir / "design.json").read_text())
     top = design["top"]
     digest, exe = _digest(rtl_dir, trace), build_dir / f"V{top}"
@@ -95,7 +95,7 @@ def _read_beats(path):
 def run_harness(exe, rtl_dir, work_dir, in_words, in_width, expected_beats, stall=0.0, backpressure=0.0, seed=0,
                 idle_limit=200000, taps=False, trace=None):
     """Run the harness; returns ``(cycles, words)`` of the output beats (and writes taps when asked)."""
-    work_dir = Path(work_dir)
+    work_dir = Path(work_dir).resolve()  # the harness runs in rtl_dir (its $readmemh files)
     work_dir.mkdir(parents=True, exist_ok=True)
     digits = (in_width + 3) // 4
     (work_dir / "input.hex").write_text("".join(f"{w:0{digits}x}\n" for w in in_words))
@@ -106,7 +106,7 @@ def run_harness(exe, rtl_dir, work_dir, in_words, in_width, expected_beats, stal
     args = [str(exe), str(work_dir / "input.hex"), str(work_dir / "output.txt"), str(stall), str(backpressure),
             str(seed), str(expected_beats), str(idle_limit), str(taps_dir) if taps else "-"]
     if trace:
-        args.append(str(trace))
+        args.append(str(Path(trace).resolve()))
     done = subprocess.run(args, cwd=rtl_dir, capture_output=True, text=True)
     if done.returncode != 0:
         raise UserError(f"the RTL simulation failed: {done.stderr.strip()[-300:]}")
