@@ -10,7 +10,7 @@ RUN apt-get update \
 ENV LANG=en_US.UTF-8
 WORKDIR /opt/signflow
 COPY . .
-RUN make .venv/.installed
+RUN make .venv/.installed && .venv/bin/python -m pip install -q -e '.[notebooks]'
 ENV PATH=/opt/signflow/.venv/bin:$PATH
 WORKDIR /work
 ENTRYPOINT ["/opt/signflow/docker/entrypoint.sh"]

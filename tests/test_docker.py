@@ -21,6 +21,10 @@ def test_compose_services():
     assert ".:/work" in vivado["volumes"] and vivado["working_dir"] == "/work"
     assert doc["services"]["signflow"]["build"] == "." and (REPO / "Dockerfile").is_file()
     assert "/opt/signflow/docker/entrypoint.sh" in (REPO / "Dockerfile").read_text()
+    notebook = doc["services"]["notebook"]
+    assert notebook["command"][:2] == ["jupyter", "lab"] and notebook["command"][-1] == "notebooks"
+    assert (REPO / "notebooks").is_dir() and "8888:8888" in notebook["ports"]
+    assert "'.[notebooks]'" in (REPO / "Dockerfile").read_text()
 
 
 def _entry(env, *command):
