@@ -4,9 +4,7 @@
 Run: .venv/bin/python bench/driver.py [--frames 1000]
 """
 import argparse
-import importlib.util
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +12,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._timing import best_seconds  # noqa: E402
+from flow.codegen.driver import load_driver  # noqa: E402
 from flow.packing import pack_words  # noqa: E402
 
 #: streams shaped like CNV-1W1A's and LFC-1W1A's (8-bit RGB pixels, 1-bit MNIST pixels, 10 scores), in DMA words
@@ -23,19 +23,6 @@ STREAMS = {
     "LFC input": dict(lanes=784, bits=1, signed=False, beats=1, dma_width=1024),
     "LFC output": dict(lanes=1, bits=11, signed=True, beats=10, dma_width=16),
 }
-
-
-def load_driver():
-    spec = importlib.util.spec_from_file_location("signflow_driver", ROOT / "hw_templates" / "driver" / "signflow_driver.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def seconds(fn):
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 def main():
@@ -55,9 +42,9 @@ def main():
         reference = b"".join(w.to_bytes(step, "little") for w in pack_words(values, lanes, bits))
         assert data.tobytes() == reference, f"{name}: the driver's bytes differ from flow/packing.py"
         assert np.array_equal(driver.unpack(data, stream, args.frames), values)
-        fast = min(seconds(lambda: driver.pack(values, stream)) for _ in range(3))
-        slow = seconds(lambda: [w.to_bytes(step, "little") for w in pack_words(values, lanes, bits)])
-        unpack = min(seconds(lambda: driver.unpack(data, stream, args.frames)) for _ in range(3))
+        fast = best_seconds(lambda: driver.pack(values, stream))
+        slow = best_seconds(lambda: [w.to_bytes(step, "little") for w in pack_words(values, lanes, bits)], repeat=1)
+        unpack = best_seconds(lambda: driver.unpack(data, stream, args.frames))
         print(f"{name:<12} {args.frames / fast:>12.0f} {args.frames / slow:>12.0f} {slow / fast:>6.0f}x "
               f"{args.frames / unpack:>14.0f}")
 

@@ -8,11 +8,11 @@ import argparse
 import json
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._timing import best_seconds  # noqa: E402
 from flow.build import FRONT_END, BuildConfig, _random_inputs, run_build  # noqa: E402
 from flow.cli import quiet_libraries  # noqa: E402
 from flow.fastrun import FastGraph  # noqa: E402
@@ -34,14 +34,8 @@ def build(model, out, frames, fps):
     x = _random_inputs(graph, cfg, frames)  # the frames both simulators streamed
     fast = FastGraph(graph, fuse=True)
     fast(x)  # warm-up
-    best = min(_timed(lambda: fast(x)) for _ in range(3))
+    best = best_seconds(lambda: fast(x))
     return json.loads((Path(out) / "report.json").read_text()), frames / best
-
-
-def _timed(fn):
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 def main():

@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from bench._timing import best_seconds  # noqa: E402
 from flow.build import FRONT_END, BuildConfig, run_build  # noqa: E402
 from flow.cli import quiet_libraries  # noqa: E402
 from flow.fastrun import FastGraph  # noqa: E402
@@ -27,14 +28,8 @@ from tests.helpers import random_inputs, random_model  # noqa: E402
 
 def rate(fn, count, repeat=3):
     """Best images/s of ``fn()`` over ``repeat`` runs of ``count`` images."""
-    best = min(_timed(fn) for _ in range(repeat))
+    best = best_seconds(fn, repeat)
     return count / best
-
-
-def _timed(fn):
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 def packed_xnor_dot(x_bits, w_bits):
@@ -92,8 +87,8 @@ def main():
     gemm = mvau_dot(xb, wb, "binary")
     packed = packed_xnor_dot(xb, wb)
     assert np.array_equal(gemm, packed)
-    t_gemm = min(_timed(lambda: mvau_dot(xb, wb, "binary")) for _ in range(3))
-    t_pack = min(_timed(lambda: packed_xnor_dot(xb, wb)) for _ in range(3))
+    t_gemm = best_seconds(lambda: mvau_dot(xb, wb, "binary"))
+    t_pack = best_seconds(lambda: packed_xnor_dot(xb, wb))
     print(f"\nXNOR layer 576 -> 64 over {len(xb)} pixels (64 images):")
     print(f"{'kernel':<32} {'ms':>10} {'ratio':>8}")
     print(f"{'GEMM on +-1 float32':<32} {1000 * t_gemm:10.1f} {1.0:8.2f}")

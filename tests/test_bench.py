@@ -12,7 +12,7 @@ import pytest
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 
-@pytest.mark.parametrize("script", sorted(path.name for path in BENCH.glob("*.py")))
+@pytest.mark.parametrize("script", sorted(path.name for path in BENCH.glob("[!_]*.py")))
 def test_bench_script_starts(script, monkeypatch, capsys):
     monkeypatch.setattr(sys, "argv", [script, "--help"])
     with pytest.raises(SystemExit) as done:

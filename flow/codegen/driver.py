@@ -4,6 +4,7 @@
 shapes, and the graph's host-side nodes before and after the accelerator (input scaling, quantization,
 layout; output scale) as plain data, so the board runs them with numpy alone.
 """
+import importlib.util
 import json
 import shutil
 from pathlib import Path
@@ -17,6 +18,14 @@ from models.errors import UserError
 DRIVER = Path(__file__).resolve().parents[2] / "hw_templates" / "driver" / "signflow_driver.py"
 #: the host-side node types the driver runs (hw_templates/driver/signflow_driver.py HOST_OPS)
 ELEMENTWISE = ("Mul", "Div", "Add", "Sub")
+
+
+def load_driver(path=DRIVER):
+    """The driver file as a module (for the tests and bench/driver.py; on the board it is imported as usual)."""
+    spec = importlib.util.spec_from_file_location("signflow_driver", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _const(model, name):

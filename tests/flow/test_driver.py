@@ -6,7 +6,6 @@ packing, its host-side operations and the accelerator are checked together, bit-
 Python reference (``signflow run``). The stand-in is not PYNQ: what it checks is the driver's use of
 ``allocate``, ``transfer`` and ``wait`` and the bytes it moves.
 """
-import importlib.util
 import json
 import sys
 import types
@@ -17,24 +16,17 @@ import onnx
 import pytest
 
 from flow.build import FRONT_END, BuildConfig, run_build
-from flow.codegen.driver import generate
+from flow.codegen.driver import generate, load_driver
 from flow.fastrun import FastGraph
 from flow.packing import pack as pack_word
 from flow.rtlsim import build_harness, reference, run_harness
-from flow.run import built_graph
 from flow.package import package
+from flow.run import built_graph
 from models.errors import StepSkipped, UserError
 from models.export import export_model
 from tests.helpers import BNN_PYNQ_SHAPES, export_bnn_pynq, random_model
 
 STEPS = FRONT_END + ["rtl_codegen", "vivado_project", "driver"]
-
-
-def load_driver(deploy):
-    spec = importlib.util.spec_from_file_location("signflow_driver_under_test", deploy / "signflow_driver.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 class FakeDMA:
@@ -94,7 +86,7 @@ def infer_on_the_rtl(out, x, monkeypatch):
     """The driver's ``infer`` behind the stand-in pynq; asserts it equals ``signflow run``; returns the driver
     module and its Accelerator."""
     fake_pynq(out, out.parent, monkeypatch)
-    driver = load_driver(out / "deploy")
+    driver = load_driver(out / "deploy" / "signflow_driver.py")
     accel = driver.Accelerator(out / "deploy")
     assert np.array_equal(accel.infer(x), FastGraph(built_graph(str(out)))(x))
     return driver, accel
@@ -129,9 +121,9 @@ def test_driver_runs_bnn_pynq_models(name, fps, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("lanes, bits, signed, dma_width", [(3, 8, True, 32), (3, 8, False, 32), (10, 11, True, 128),
                                                              (1, 1, False, 8), (5, 7, False, 64), (3, 16, True, 64)])
-def test_pack_and_unpack_agree_with_the_stream_layout(lanes, bits, signed, dma_width, tmp_path):
+def test_pack_and_unpack_agree_with_the_stream_layout(lanes, bits, signed, dma_width):
     """The driver's vectorized packing against flow.packing (lane 0 at the LSB), word by word."""
-    driver = load_driver(generate_deploy_files(tmp_path))
+    driver = load_driver()
     stream = dict(lanes=lanes, bits=bits, signed=signed, dma_width=dma_width, beats=4)
     low, high = (-(1 << (bits - 1)), 1 << (bits - 1)) if signed else (0, 1 << bits)
     values = np.random.default_rng(bits).integers(low, high, (3, 4 * lanes))
@@ -141,15 +133,6 @@ def test_pack_and_unpack_agree_with_the_stream_layout(lanes, bits, signed, dma_w
     assert np.array_equal(driver.unpack(data, stream, 3), values)
     with pytest.raises(ValueError, match=f"input values must lie in \\[{low}, {high - 1}\\]"):
         driver.pack(values + high, stream)
-
-
-def generate_deploy_files(tmp_path):
-    """Only the driver file (for the packing test)."""
-    from flow.codegen.driver import DRIVER
-
-    (tmp_path / "deploy").mkdir(exist_ok=True)
-    (tmp_path / "deploy" / DRIVER.name).write_text(DRIVER.read_text())
-    return tmp_path / "deploy"
 
 
 def test_unsupported_node_outside_the_accelerator_is_named(tmp_path):
