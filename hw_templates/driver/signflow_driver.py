@@ -115,5 +115,8 @@ class Accelerator:
 
     def infer(self, x):
         """Inputs as the model takes them -> the model's outputs (host operations around ``execute``)."""
+        wanted = list(self.io["input_shape"][1:])
+        if list(np.shape(x)[1:]) != wanted:
+            raise ValueError(f"input has shape {list(np.shape(x))}; the model takes [N, {', '.join(map(str, wanted))}]")
         ints = run_host_ops(x, self.io["pre"])
         return run_host_ops(self.execute(np.rint(ints).astype(np.int64)), self.io["post"])

@@ -99,6 +99,8 @@ def test_driver_on_the_rtl_equals_the_reference(act, fps, label_select, tmp_path
     out, model = build(tmp_path, act, target_fps=fps, label_select=label_select)
     x = np.random.default_rng(7).uniform(-1, 1, [12] + list(model.in_shape)).astype(np.float32)
     driver, accel = infer_on_the_rtl(out, x, monkeypatch)
+    with pytest.raises(ValueError, match=r"input has shape \[12, 8, 8\]; the model takes \[N, 1, 8, 8\]"):
+        accel.infer(x[:, 0])
     graph = built_graph(str(out))
     io = json.loads((out / "deploy" / "io.json").read_text())
     ints = reference(graph, x)[io["input"]["tensor"]]
