@@ -160,3 +160,14 @@ def test_package_waits_for_the_bitstream_then_zips(tmp_path):
         assert sorted(archive.namelist()) == sorted(f"deploy/{n}" for n in figures["files"])
         assert archive.read("deploy/io.json") == (out / "deploy" / "io.json").read_bytes()
     assert sorted(figures["files"]) == ["io.json", "signflow_driver.py", "signflow_top.bit", "signflow_top.hwh"]
+
+
+def test_steps_out_of_order_say_what_to_run(tmp_path):
+    out, _ = build(tmp_path, "sign")
+    graph = built_graph(str(out))
+    (out / "vivado" / "design.json").unlink()
+    with pytest.raises(UserError, match=r"no .*vivado/design.json: run the vivado_project step first"):
+        generate(graph, out)
+    (out / "deploy" / "io.json").unlink()
+    with pytest.raises(UserError, match=r"no .*deploy/io.json: run the driver step first"):
+        package(out)

@@ -221,3 +221,13 @@ def test_project_script_runs_in_tcl(digits_build, tmp_path, board_files):
     assert "CONFIG.c_m_axis_mm2s_tdata_width" in dma[2]
     assert (tmp_path / "deploy" / "signflow_top.bit").read_text() == "signflow_wrapper.bit"
     assert (tmp_path / "deploy" / "signflow_top.hwh").read_text() == "signflow.hwh"
+
+
+def test_steps_out_of_order_say_what_to_run(tmp_path):
+    from flow.boards import get_board
+    from flow.codegen.vivado import generate
+
+    with pytest.raises(UserError, match=r"no RTL in .*rtl: run the rtl_codegen step first"):
+        generate(tmp_path, get_board("pynq-z1"), 10.0)
+    with pytest.raises(UserError, match=r"no .*make_project.tcl: run the vivado_project step first"):
+        run_vivado(tmp_path)
