@@ -38,6 +38,8 @@ class StepProgress:
         if self.live is not None:
             self.live.update(self._table())
             self.live.__exit__(*exc)
+            if not self.console.is_terminal:  # rich leaves the last row of the table unterminated there
+                self.console.line()
         for note in self.notes:  # shown even when quiet: a step did not run
             self.console.print(note, markup=False, highlight=False, soft_wrap=True)
 
