@@ -42,7 +42,8 @@ def run(args):
     metrics = train(model_cfg, TrainConfig(dataset="digits", epochs=args.epochs, seed=args.seed, out=str(run_dir)))
     onnx_path = export_run(run_dir, out / "model.onnx")
     build_dir = out / "build"
-    steps = FRONT_END + ["rtl_codegen", "rtlsim", "hls_codegen", "csim"]  # synthesis: 'signflow build'
+    # synthesis and the bitstream: 'signflow build' (Yosys, Vitis HLS, Vivado)
+    steps = FRONT_END + ["rtl_codegen", "rtlsim", "hls_codegen", "csim", "vivado_project", "driver"]
     graph = run_build(onnx_path, BuildConfig(output_dir=str(build_dir), target_fps=args.target_fps, steps=steps))
 
     x, y = load_dataset("digits", "test")
@@ -65,3 +66,6 @@ def run(args):
           f"{clock_mhz * 1e6 / figures['cycles_per_frame']:.0f} FPS at {clock_mhz:g} MHz, "
           f"latency {figures['latency_cycles']} cycles; RTL in {build_dir / 'rtl'}, HLS in {build_dir / 'hls'}")
     print(f"QONNX model: {Path(onnx_path)}   (training reported test accuracy {metrics['test_acc']:.4f})")
+    print(f"for the board: Vivado project in {build_dir / 'vivado'} (make_project.tcl), driver in "
+          f"{build_dir / 'deploy'}; 'signflow build {Path(onnx_path)} --out {build_dir} --from-step bitstream' "
+          "with Vivado makes the bitstream and deploy.zip")

@@ -16,3 +16,6 @@ def test_demo_runs_end_to_end(tmp_path, capsys):
     assert report["status"] == "complete" and report["rtlsim"]["mismatches"] == 0 == report["csim"]["mismatches"]
     assert report["estimate"]["bottleneck_cycles"] <= 1e9 / (10.0 * 100000)
     assert (tmp_path / "model.onnx").is_file() and (tmp_path / "train" / "checkpoint.pt").is_file()
+    assert "for the board: Vivado project in" in out
+    assert (tmp_path / "build" / "vivado" / "make_project.tcl").is_file()
+    assert (tmp_path / "build" / "deploy" / "signflow_driver.py").is_file()
