@@ -4,7 +4,8 @@ Trains the digits CNN with DeSign, exports it to QONNX (checked bit-exact
 against PyTorch), builds it into a folded streaming accelerator, generates its
 RTL and its HLS C++, and simulates the whole digits test set through both:
 the RTL cycle-accurately in Verilator, the C++ compiled with g++. The
-hardware's predictions must equal the software model's.
+hardware's predictions must equal the software model's. It also writes the
+Vivado project and the board driver (the bitstream needs Vivado).
 """
 from pathlib import Path
 
