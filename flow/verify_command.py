@@ -1,6 +1,7 @@
 """``signflow verify DIR``: stream frames through the built design's RTL in Verilator (or, with ``--csim``,
-its HLS C++ compiled with g++), bit-exact against the Python reference, and record the figures under
-``rtlsim`` (``csim``) in report.json."""
+its HLS C++ compiled with g++; with ``--driver``, the board driver on a simulated board whose DMA feeds the
+RTL), bit-exact against the Python reference, and record the figures under ``rtlsim`` (``csim``,
+``driver``) in report.json."""
 import json
 from pathlib import Path
 
@@ -16,7 +17,10 @@ def add_parser(subparsers):
                                           "bit-exactly with the Python reference, measure cycles per frame and latency; "
                                           "with --csim, the HLS C++ compiled with g++ instead.")
     p.add_argument("build_dir", help="build folder (from 'signflow build', through rtl_codegen)")
-    p.add_argument("--csim", action="store_true", help="C-simulate the generated HLS (hls/) instead of the RTL")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--csim", action="store_true", help="C-simulate the generated HLS (hls/) instead of the RTL")
+    mode.add_argument("--driver", action="store_true",
+                      help="run the board driver (deploy/) with the RTL in Verilator behind a simulated DMA")
     p.add_argument("--frames", type=int, default=32, help="frames to stream (default: 32)")
     p.add_argument("--input", help=".npy inputs [N, ...] (default: random, seeded)")
     p.add_argument("--stall", type=float, default=0.0, help="probability the input idles in a cycle (0..1)")
@@ -34,8 +38,8 @@ def run(args):
     if not (build / kind / "design.json").is_file():
         raise UserError(f"{build} has no generated {kind.upper()}; run 'signflow build MODEL --out {build}' "
                         f"through {step}")
-    if args.csim and (args.stall or args.backpressure or args.trace):
-        raise UserError("--stall, --backpressure and --trace apply to the RTL simulation, not to --csim")
+    if (args.csim or args.driver) and (args.stall or args.backpressure or args.trace):
+        raise UserError("--stall, --backpressure and --trace apply to the RTL simulation, not to --csim or --driver")
     for name, value in (("--stall", args.stall), ("--backpressure", args.backpressure)):
         if not 0 <= value < 1:
             raise UserError(f"{name} must be in [0, 1), not {value}")
@@ -47,7 +51,12 @@ def run(args):
         x = load_input(args.input)[:args.frames]
     else:
         x = np.random.default_rng(args.seed).uniform(-1, 1, (args.frames, *shape)).astype(np.float32)
-    if args.csim:
+    if args.driver:
+        from flow.board_sim import verify_driver
+
+        figures = verify_driver(graph, build, x, inside(build, "board_sim"))
+        summary = f"{figures['frames']} frames bit-exact through the board driver and the RTL (simulated DMA)"
+    elif args.csim:
         from flow.csim import simulate
 
         figures = simulate(graph, build / "hls", x, inside(build, "csim"))
@@ -62,7 +71,7 @@ def run(args):
                    f"latency {figures['latency_cycles']} cycles" + (f"; waveform {trace}" if trace else ""))
     report_path = build / "report.json"
     report = json.loads(report_path.read_text()) if report_path.is_file() else {}
-    report["csim" if args.csim else "rtlsim"] = figures
+    report["driver" if args.driver else "csim" if args.csim else "rtlsim"] = figures
     with atomic_path(report_path) as tmp:
         tmp.write_text(json.dumps(report, indent=2) + "\n")
     print(summary)

@@ -1,7 +1,8 @@
 """The board driver (driver step) and the board package (package step).
 
-No board here: ``pynq`` is replaced by a stand-in whose DMA hands the bytes the driver sends to the RTL
-in Verilator (the rtlsim harness of the build) and returns what the RTL sends back. So the driver's
+No board here: ``pynq`` is replaced by the simulated board of flow/board_sim.py, whose DMA hands the bytes
+the driver sends to the RTL in Verilator (the rtlsim harness of the build) and returns what the RTL sends
+back. So the driver's
 packing, its host-side operations and the accelerator are checked together, bit-exactly against the
 Python reference (``signflow run``). The stand-in is not PYNQ: what it checks is the driver's use of
 ``allocate``, ``transfer`` and ``wait`` and the bytes it moves.
@@ -15,11 +16,12 @@ import numpy as np
 import onnx
 import pytest
 
+from flow.board_sim import SimulatedDMA, allocate
 from flow.build import FRONT_END, BuildConfig, run_build
 from flow.codegen.driver import generate, load_driver
 from flow.fastrun import FastGraph
 from flow.packing import pack as pack_word
-from flow.rtlsim import build_harness, reference, run_harness
+from flow.rtlsim import reference
 from flow.package import package
 from flow.run import built_graph
 from models.errors import StepSkipped, UserError
@@ -29,49 +31,13 @@ from tests.helpers import BNN_PYNQ_SHAPES, export_bnn_pynq, random_model
 STEPS = FRONT_END + ["rtl_codegen", "vivado_project", "driver"]
 
 
-class FakeDMA:
-    """Channels of an AXI DMA whose stream side is the build's RTL in Verilator."""
-
-    def __init__(self, build, work):
-        self.io = json.loads((build / "deploy" / "io.json").read_text())
-        self.rtl, self.work = build / "rtl", work
-        self.exe = build_harness(self.rtl, work / "harness")
-        self.sendchannel = types.SimpleNamespace(transfer=self._send, wait=lambda: None)
-        self.recvchannel = types.SimpleNamespace(transfer=self._recv, wait=self._finish)
-        self.transfers, self.pending = 0, None
-
-    def _send(self, buffer):
-        assert self.pending is not None, "the receive transfer must be started first"
-        self.sent = bytes(np.asarray(buffer))
-
-    def _recv(self, buffer):
-        self.pending, self.sent = buffer, None
-
-    def _finish(self):
-        source, sink = self.io["input"], self.io["output"]
-        step = source["dma_width"] // 8
-        words = [int.from_bytes(self.sent[i:i + step], "little") for i in range(0, len(self.sent), step)]
-        assert all(w >> source["width"] == 0 for w in words), "padding bits above the beat must be zero"
-        frames = len(words) // source["beats"]
-        _, out = run_harness(self.exe, self.rtl, self.work / "run", words, source["width"], frames * sink["beats"])
-        out_step = sink["dma_width"] // 8
-        self.pending[:] = np.frombuffer(b"".join(w.to_bytes(out_step, "little") for w in out), np.uint8)
-        self.transfers += 1
-        self.pending = None
-
-
-def fake_pynq(build, work, monkeypatch):
-    """A stand-in ``pynq`` module: ``Overlay(bitfile).dma`` is a FakeDMA, ``allocate`` gives numpy buffers."""
-    class Buffer(np.ndarray):
-        def freebuffer(self):
-            self.freed = True
-
+def pynq_on_the_rtl(build, monkeypatch):
+    """A stand-in ``pynq`` module (not PYNQ) on the simulated board of flow/board_sim.py."""
     def overlay(path):
         assert path.endswith("signflow_top.bit")
-        return types.SimpleNamespace(dma=FakeDMA(build, work))
+        return types.SimpleNamespace(dma=SimulatedDMA(build, build.parent / "board"))
 
-    module = types.SimpleNamespace(Overlay=overlay, allocate=lambda shape, dtype: np.zeros(shape, dtype).view(Buffer))
-    monkeypatch.setitem(sys.modules, "pynq", module)
+    monkeypatch.setitem(sys.modules, "pynq", types.SimpleNamespace(Overlay=overlay, allocate=allocate))
 
 
 def build(tmp_path, act, **cfg):
@@ -83,9 +49,9 @@ def build(tmp_path, act, **cfg):
 
 
 def infer_on_the_rtl(out, x, monkeypatch):
-    """The driver's ``infer`` behind the stand-in pynq; asserts it equals ``signflow run``; returns the driver
-    module and its Accelerator."""
-    fake_pynq(out, out.parent, monkeypatch)
+    """The driver's ``infer``, loading the bitstream through (a stand-in) ``pynq``; asserts it equals
+    ``signflow run``; returns the driver module and its Accelerator."""
+    pynq_on_the_rtl(out, monkeypatch)
     driver = load_driver(out / "deploy" / "signflow_driver.py")
     accel = driver.Accelerator(out / "deploy")
     assert np.array_equal(accel.infer(x), FastGraph(built_graph(str(out)))(x))
@@ -171,3 +137,20 @@ def test_steps_out_of_order_say_what_to_run(tmp_path):
     (out / "deploy" / "io.json").unlink()
     with pytest.raises(UserError, match=r"no .*deploy/io.json: run the driver step first"):
         package(out)
+
+
+def test_verify_driver_command(tmp_path, capsys):
+    """`signflow verify DIR --driver`: the board driver on the simulated board, against `signflow run`; a wrong
+    output scale in io.json is caught."""
+    from flow.cli import main
+
+    out, _ = build(tmp_path, "design")
+    assert main(["verify", str(out), "--driver", "--frames", "9"]) == 0
+    assert "9 frames bit-exact through the board driver and the RTL (simulated DMA)" in capsys.readouterr().out
+    assert json.loads((out / "report.json").read_text())["driver"]["frames"] == 9
+    io = json.loads((out / "deploy" / "io.json").read_text())
+    io["post"][-1]["value"] = 2 * np.asarray(io["post"][-1]["value"]).item()
+    (out / "deploy" / "io.json").write_text(json.dumps(io))
+    assert main(["verify", str(out), "--driver", "--frames", "9"]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "the board driver's outputs differ from the reference on" in err[0]
