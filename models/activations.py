@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from models.errors import UserError
-from models.kernels import tile_kernel
+from models.kernels import ORIGINS, tile_kernel
 from models.quant import BinaryAct, PowerOfTwoIntAct, PowerOfTwoIntWeight, PowerOfTwoUintAct
 
 STE_KINDS = ("hardtanh", "approx")
@@ -64,28 +64,40 @@ class SignAct(nn.Module):
         return self.sign(self.bn(z))
 
 
-class DitherSign(nn.Module):
-    """DeSign: ``sign(BN(z)[n,c,h,w] - gamma_c * T[c mod F, h mod kh, w mod kw])``.
+#: how DeSign scales its offset: by the BatchNorm's gamma (the published PyTorch/ReCU code) or not (its TensorFlow code)
+DITHER_SCALES = ("gamma", "raw")
 
-    The kernel ``T`` is fixed (designed offline), so the export shows a
-    BatchNormalization followed by a constant tiled offset, which the flow folds
+
+class DitherSign(nn.Module):
+    """DeSign: ``sign(BN(z)[n,c,h,w] - s_c * T[c mod F, (h + oh) mod kh, (w + ow) mod kw])``.
+
+    ``s_c`` is gamma_c (``scale="gamma"``) or 1 (``"raw"``); ``(oh, ow)`` is the tiling origin's
+    phase (``models.kernels.tile_offset``). The kernel ``T`` is fixed (designed offline), so the
+    export shows a BatchNormalization followed by a constant tiled offset, which the flow folds
     into per-channel x per-phase integer thresholds.
     """
 
-    def __init__(self, channels, kernel, ste="hardtanh"):
+    def __init__(self, channels, kernel, ste="hardtanh", scale="gamma", origin="corner"):
         super().__init__()
+        if scale not in DITHER_SCALES:
+            raise UserError(f"unknown dither scale '{scale}'; choose one of {', '.join(DITHER_SCALES)}")
+        if origin not in ORIGINS:
+            raise UserError(f"unknown dither origin '{origin}'; choose one of {', '.join(ORIGINS)}")
+        self.scale, self.origin = scale, origin
         self.bn = nn.BatchNorm2d(channels)
         self.register_buffer("kernel", torch.as_tensor(np.asarray(kernel, dtype=np.float32)))
         self.sign = BinarySign(ste)
 
     def tiled_kernel(self, height, width):
         """``T`` tiled over a ``[1, C, H, W]`` map (a constant: built from Python ints)."""
-        tiled = tile_kernel(self.kernel.cpu().numpy(), self.bn.num_features, height, width)
+        tiled = tile_kernel(self.kernel.cpu().numpy(), self.bn.num_features, height, width, self.origin)
         return torch.from_numpy(np.ascontiguousarray(tiled))[None].to(self.kernel.device)
 
     def forward(self, z):
         height, width = int(z.shape[-2]), int(z.shape[-1])
-        offset = self.bn.weight.view(1, -1, 1, 1) * self.tiled_kernel(height, width)
+        offset = self.tiled_kernel(height, width)
+        if self.scale == "gamma":
+            offset = self.bn.weight.view(1, -1, 1, 1) * offset
         return self.sign(self.bn(z) - offset)
 
 
@@ -142,12 +154,12 @@ class DynamicSign(nn.Module):
 ACT_KINDS = ("sign", "design", "dysign")
 
 
-def make_conv_activation(kind, channels, kernel=None, ste="hardtanh"):
+def make_conv_activation(kind, channels, kernel=None, ste="hardtanh", dither_scale="gamma", dither_origin="corner"):
     """The activation after a binary conv, by kind name."""
     if kind == "sign":
         return SignAct(channels, ste)
     if kind == "design":
-        return DitherSign(channels, kernel, ste)
+        return DitherSign(channels, kernel, ste, dither_scale, dither_origin)
     if kind == "dysign":
         return DynamicSign(channels, ste=ste)
     raise UserError(f"unknown activation '{kind}'; choose one of {', '.join(ACT_KINDS)}")

@@ -30,7 +30,7 @@ def read_config(folder):
         raise UserError(f"{folder} is not a training output folder: {CONFIG} is missing (run 'signflow train' first)")
     try:
         doc = json.loads(path.read_text())
-        ModelConfig(**doc["model"])
+        ModelConfig.from_dict(doc["model"])
     except (ValueError, KeyError, TypeError) as err:
         raise UserError(f"{path} is corrupt or not a signflow config ({err}); re-run 'signflow train'")
     return doc
@@ -53,7 +53,7 @@ def read_checkpoint(folder):
 def load_run(folder):
     """Rebuild the model of a run folder; return ``(model, model_cfg, payload, config_doc)``."""
     doc = read_config(folder)
-    cfg = ModelConfig(**doc["model"])
+    cfg = ModelConfig.from_dict(doc["model"])
     payload = read_checkpoint(folder)
     model = build_model(cfg)
     try:

@@ -101,13 +101,28 @@ def get_kernel(name_or_path):
     raise UserError(f"unknown kernel '{name_or_path}'; choose one of {', '.join(KERNEL_NAMES)} or a .json/.npy file")
 
 
-def tile_kernel(values, channels, height, width):
-    """Tile a kernel over a ``[channels, height, width]`` map: ``T[c mod F, h mod kh, w mod kw]``."""
+#: where the tiled pattern starts: the top-left pixel (ReCU code) or centred on the map (TensorFlow code)
+ORIGINS = ("corner", "centre")
+
+
+def tile_offset(size, period, origin):
+    """Phase of pixel 0 along one axis: 0 from the corner; ``(ceil(size/period)*period - size) // 2`` centred."""
+    if origin not in ORIGINS:
+        raise UserError(f"unknown dither origin '{origin}'; choose one of {', '.join(ORIGINS)}")
+    return 0 if origin == "corner" else (-(-size // period) * period - size) // 2
+
+
+def tile_kernel(values, channels, height, width, origin="corner"):
+    """Tile a kernel over a ``[channels, height, width]`` map: ``T[c mod F, (h + oh) mod kh, (w + ow) mod kw]``.
+
+    ``(oh, ow)`` is 0 from the corner; centred, the published TensorFlow code tiles whole periods over
+    ``ceil(H/kh)*kh`` rows (and columns) and crops the middle, which shifts the pattern by ``tile_offset``.
+    """
     kernel = values if values.ndim == 3 else values[None]
     f, kh, kw = kernel.shape
     c_idx = np.arange(channels) % f
-    h_idx = np.arange(height) % kh
-    w_idx = np.arange(width) % kw
+    h_idx = (np.arange(height) + tile_offset(height, kh, origin)) % kh
+    w_idx = (np.arange(width) + tile_offset(width, kw, origin)) % kw
     return kernel[c_idx[:, None, None], h_idx[None, :, None], w_idx[None, None, :]]
 
 

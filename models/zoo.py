@@ -11,9 +11,9 @@ import brevitas.nn as qnn
 import torch
 from torch import nn
 
-from models.activations import ACT_KINDS, SignAct, make_conv_activation
+from models.activations import ACT_KINDS, DITHER_SCALES, SignAct, make_conv_activation
 from models.errors import UserError
-from models.kernels import get_kernel
+from models.kernels import ORIGINS, get_kernel
 from models.quant import BinaryAct, BinaryWeight, InputQuant
 
 
@@ -56,6 +56,15 @@ ZOO = {
 
 MODEL_NAMES = sorted(ZOO)
 
+#: where a conv's activation sits relative to the pool after it: DeSign's published code pools the
+#: accumulator first (conv -> pool -> BN -> offset -> sign), FINN's CNV pools the signs (conv -> BN -> sign -> pool)
+ORDERS = ("published", "finn")
+
+
+def default_order(act):
+    """DeSign and DySign follow the published DeSign code; plain sign keeps FINN's CNV."""
+    return "finn" if act == "sign" else "published"
+
 
 @dataclass
 class ModelConfig:
@@ -68,6 +77,12 @@ class ModelConfig:
     kernel: str = "design2x2"
     #: straight-through estimator: hardtanh or approx
     ste: str = "hardtanh"
+    #: layer order around pools: published or finn (see ORDERS); None = the activation's default
+    order: str = None
+    #: DeSign offset: gamma (gamma_c * T, the published PyTorch code) or raw (T, the published TensorFlow code)
+    dither_scale: str = "gamma"
+    #: DeSign tiling origin: corner (top-left, the published PyTorch code) or centre (the TensorFlow code)
+    dither_origin: str = "corner"
     #: input shape override (C, H, W); None keeps the zoo's
     in_shape: list = None
     #: number of classes override; None keeps the zoo's
@@ -77,6 +92,11 @@ class ModelConfig:
 
     def to_dict(self):
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, doc):
+        """A saved config; those written before ``order`` existed were trained in FINN's order."""
+        return cls(**{"order": "finn", **doc})
 
 
 class BinaryNet(nn.Module):
@@ -91,19 +111,24 @@ class BinaryNet(nn.Module):
         else:
             self.input_quant = BinaryInput()
         layers = []
-        for spec in entry.features:
+        features = list(entry.features)
+        for index, spec in enumerate(features):
             if spec[0] == "pool":
-                layers.append(nn.MaxPool2d(spec[1]))
+                if cfg.order == "finn" or index == 0 or features[index - 1][0] != "conv":
+                    layers.append(nn.MaxPool2d(spec[1]))
                 height, width = height // spec[1], width // spec[1]
                 continue
             _, out_ch, k, pad = spec
             if pad:
                 layers.append(nn.ConstantPad2d(pad, -1.0))
             layers.append(qnn.QuantConv2d(channels, out_ch, k, bias=False, weight_quant=BinaryWeight))
-            layers.append(make_conv_activation(cfg.act, out_ch, kernel, cfg.ste))
             channels, height, width = out_ch, height + 2 * pad - k + 1, width + 2 * pad - k + 1
-            if height < 1 or width < 1:
+            pooled = cfg.order == "published" and index + 1 < len(features) and features[index + 1][0] == "pool"
+            if pooled:  # the published order: the activation sees the pooled accumulator
+                layers.append(nn.MaxPool2d(features[index + 1][1]))
+            if height < 1 or width < 1 or (pooled and min(height, width) < features[index + 1][1]):
                 raise UserError(f"input shape {list(cfg.in_shape)} is too small for model '{cfg.model}'")
+            layers.append(make_conv_activation(cfg.act, out_ch, kernel, cfg.ste, cfg.dither_scale, cfg.dither_origin))
         self.features = nn.Sequential(*layers)
         fc_layers, width_in = [], channels * height * width
         for width_out in entry.fc:
@@ -137,6 +162,11 @@ def build_model(cfg):
         raise UserError(f"unknown model '{cfg.model}'; choose one of {', '.join(MODEL_NAMES)}")
     if cfg.act not in ACT_KINDS:
         raise UserError(f"unknown activation '{cfg.act}'; choose one of {', '.join(ACT_KINDS)}")
+    cfg.order = cfg.order or default_order(cfg.act)
+    for value, known, what in ((cfg.order, ORDERS, "layer order"), (cfg.dither_scale, DITHER_SCALES, "dither scale"),
+                               (cfg.dither_origin, ORIGINS, "dither origin")):
+        if value not in known:
+            raise UserError(f"unknown {what} '{value}'; choose one of {', '.join(known)}")
     entry = ZOO[cfg.model]
     cfg.in_shape = list(cfg.in_shape or entry.in_shape)
     cfg.classes = cfg.classes or entry.classes
