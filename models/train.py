@@ -1,14 +1,17 @@
 """Quantization-aware training of the zoo's binary networks (``signflow train``).
 
-Adam with a per-epoch cosine learning-rate schedule, cross-entropy loss, and the
-latent float weights of every binary conv / linear layer clipped to [-1, 1]
-after each step (beyond that range the straight-through gradient of the weight
-sign is zero, so a weight could drift away and never flip back).
+Adam, with the learning-rate schedule, loss, batch size and augmentation of a
+recipe (``models.recipes``: ``default`` is a per-epoch cosine schedule with
+cross-entropy, ``binarynet`` the published DeSign recipe), and the latent float
+weights of every binary conv / linear layer clipped to [-1, 1] after each step
+(beyond that range the straight-through gradient of the weight sign is zero, so
+a weight could drift away and never flip back).
 
 After every epoch the run folder gets ``checkpoint.pt`` (weights plus the
-optimizer, scheduler, random and statistics state needed by ``--resume``),
+optimizer, random and statistics state needed by ``--resume``),
 ``config.json`` and ``curves.png``. Launched by ``torchrun`` (``WORLD_SIZE`` > 1)
-the same code trains data-parallel on CPU processes (gloo backend).
+the same code trains data-parallel: CPU processes over gloo, or with
+``device="cuda"`` one GPU per process (``cuda:LOCAL_RANK``) over NCCL.
 """
 import math
 import os
@@ -20,16 +23,16 @@ from pathlib import Path
 import brevitas.nn as qnn
 import numpy as np
 import torch
-import torch.nn.functional as F
 from brevitas.core.scaling import ParameterFromRuntimeStatsScaling
 
 from models import data
 from models.activations import ACT_KINDS, STE_KINDS, DynamicSign
 from models.checkpoint import CHECKPOINT, read_checkpoint, read_config, save_run
 from models.errors import UserError
-from models.evaluate import EVAL_BATCH_SIZE, evaluate_counts
+from models.evaluate import EVAL_BATCH_SIZE
 from models.files import atomic_path, prepare_dir
 from models.kernels import get_kernel
+from models.recipes import RECIPE_NAMES, RECIPES, augment, get_recipe
 from models.zoo import MODEL_NAMES, ZOO, ModelConfig, build_model
 
 #: per-epoch series kept in the checkpoint and config.json, one float per finished epoch
@@ -43,12 +46,16 @@ class TrainConfig:
     """How to train; saved as the "train" section of the run's config.json."""
     #: dataset name (see ``models.data.DATASET_NAMES``); None = the zoo entry's default dataset
     dataset: str = None
-    #: total number of epochs (passes over the training set); a resumed run continues up to this count
-    epochs: int = 10
-    #: training mini-batch size in samples, per process (under torchrun the effective batch is this x world size)
-    batch_size: int = 64
-    #: peak Adam learning rate; a cosine schedule decays it over ``epochs`` towards 0
-    lr: float = 0.01
+    #: training recipe (see ``models.recipes.RECIPES``): schedule, loss, augmentation and the defaults below
+    recipe: str = "default"
+    #: total number of epochs (passes over the training set); a resumed run continues up to this count;
+    #: None = the recipe's
+    epochs: int = None
+    #: training mini-batch size in samples, per process (under torchrun the effective batch is this x world
+    #: size); None = the recipe's
+    batch_size: int = None
+    #: Adam learning rate of the first epoch, which the recipe's schedule decays; None = the recipe's
+    lr: float = None
     #: Adam L2 weight decay coefficient (0 = none; binary latent weights are clipped instead)
     weight_decay: float = 0.0
     #: random seed (non-negative int) for weight init and data shuffling; same seed -> same weights
@@ -66,6 +73,8 @@ class TrainConfig:
     #: CPU threads torch uses per process; 0 = torch's default (there are no data-loader workers:
     #: datasets are in-memory arrays)
     threads: int = 0
+    #: torch device to train on: "cpu", "cuda" (under torchrun: cuda:LOCAL_RANK), "cuda:N", ...
+    device: str = "cpu"
     #: show a per-batch progress bar on stderr
     progress: bool = True
 
@@ -74,7 +83,14 @@ class TrainConfig:
 
 
 def check_config(model_cfg, train_cfg):
-    """Validate names and numbers before anything is created; return the dataset name."""
+    """Validate names and numbers before anything is created; return the dataset name.
+
+    Fills the epochs, batch size and learning rate left None with the recipe's.
+    """
+    recipe = get_recipe(train_cfg.recipe)  # raises a UserError naming the known recipes
+    for name in ("epochs", "batch_size", "lr"):
+        if getattr(train_cfg, name) is None:
+            setattr(train_cfg, name, getattr(recipe, name))
     if model_cfg.model not in ZOO:
         raise UserError(f"unknown model '{model_cfg.model}'; choose one of {', '.join(MODEL_NAMES)}")
     if model_cfg.act not in ACT_KINDS:
@@ -95,7 +111,28 @@ def check_config(model_cfg, train_cfg):
         raise UserError(f"learning rate must be a positive number, not {train_cfg.lr!r}")
     if not train_cfg.weight_decay >= 0:
         raise UserError(f"weight decay must be >= 0, not {train_cfg.weight_decay!r}")
+    check_device(train_cfg.device)
     return dataset
+
+
+def check_device(name):
+    """The ``torch.device`` called ``name`` (cpu, cuda, cuda:N or mps), if this machine has it; else a UserError."""
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError, ValueError):
+        device = None
+    if device is None or device.type not in ("cpu", "cuda", "mps"):
+        raise UserError(f"unknown device '{name}'; choose cpu, cuda, cuda:N or mps")
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise UserError(f"device '{name}' is not available: this torch ({torch.__version__}) sees no "
+                            "CUDA GPU; install a CUDA build of torch or use --device cpu")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise UserError(f"device '{name}' does not exist: this machine has {torch.cuda.device_count()} "
+                            "CUDA GPUs, numbered from 0")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise UserError(f"device '{name}' is not available on this machine; use --device cpu")
+    return device
 
 
 def check_writable(path):
@@ -161,11 +198,6 @@ def binary_weights(model):
             if isinstance(m, (qnn.QuantConv2d, qnn.QuantLinear)) and id(m) not in integer]
 
 
-def cosine_factor(epoch, epochs):
-    """Learning-rate factor of ``epoch`` (0-based) in a cosine decay over ``epochs`` epochs."""
-    return 0.5 * (1.0 + math.cos(math.pi * min(epoch, epochs) / epochs))
-
-
 def epoch_batches(count, batch_size, seed, epoch, rank=0, world=1):
     """Index batches of one epoch for process ``rank`` of ``world``.
 
@@ -206,7 +238,7 @@ def load_stats_state(model, state):
                 module.value.copy_(item["value"])
 
 
-def write_curves(path, history):
+def write_curves(path, history, loss_name="cross-entropy loss"):
     """Loss and accuracy per epoch, train and test, as a PNG (written atomically)."""
     from matplotlib.figure import Figure  # no pyplot: no global backend, Agg renders the PNG
     from matplotlib.ticker import MaxNLocator
@@ -214,7 +246,7 @@ def write_curves(path, history):
     epochs = list(range(1, len(history["train_loss"]) + 1))
     fig = Figure(figsize=(9, 3.5), dpi=100)
     ax_loss, ax_acc = fig.subplots(1, 2)
-    for ax, key, title in ((ax_loss, "loss", "cross-entropy loss"), (ax_acc, "acc", "accuracy")):
+    for ax, key, title in ((ax_loss, "loss", loss_name), (ax_acc, "acc", "accuracy")):
         ax.plot(epochs, history[f"train_{key}"], marker="o", label="train")
         ax.plot(epochs, history[f"test_{key}"], marker="s", label="test")
         ax.set_xlabel("epoch")
@@ -245,20 +277,23 @@ def _metrics(history, dataset, world):
 
 
 class Processes:
-    """Single process, or one of ``WORLD_SIZE`` processes started by torchrun (gloo, CPU)."""
+    """Single process, or one of ``WORLD_SIZE`` processes started by torchrun (gloo on CPU, NCCL on CUDA)."""
 
-    def __init__(self):
+    def __init__(self, device="cpu"):
         try:
             self.world = int(os.environ.get("WORLD_SIZE") or 1)
         except ValueError:
             raise UserError(f"WORLD_SIZE={os.environ['WORLD_SIZE']!r} is not a number; launch with torchrun")
         self.rank, self.owned = 0, False
+        self.device = torch.device(device)
         if self.world > 1:
             import torch.distributed as dist
 
+            if self.device.type == "cuda" and self.device.index is None:  # one GPU per process
+                self.device = torch.device("cuda", int(os.environ.get("LOCAL_RANK") or 0))
             if not dist.is_initialized():
                 try:  # rendezvous from torchrun's MASTER_ADDR, MASTER_PORT and RANK
-                    dist.init_process_group("gloo")
+                    dist.init_process_group("nccl" if self.device.type == "cuda" else "gloo")
                 except (ValueError, RuntimeError) as err:
                     first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
                     raise UserError(f"cannot join the process group (WORLD_SIZE={self.world}): {first}; "
@@ -280,7 +315,7 @@ class Processes:
         # statistics to the others at every forward. So the batch statistics,
         # and hence the gradients and results, differ slightly from a single
         # process training with a batch of batch_size x world_size samples.
-        return DistributedDataParallel(model)
+        return DistributedDataParallel(model, device_ids=[self.device] if self.device.type == "cuda" else None)
 
     def sum(self, values):
         """Element-wise sum of a list of numbers over all processes (floats)."""
@@ -288,7 +323,7 @@ class Processes:
             return [float(v) for v in values]
         import torch.distributed as dist
 
-        total = torch.tensor([float(v) for v in values], dtype=torch.float64)
+        total = torch.tensor([float(v) for v in values], dtype=torch.float64, device=self.device)
         dist.all_reduce(total)
         return total.tolist()
 
@@ -330,15 +365,20 @@ def train(model_cfg, train_cfg):
     if train_cfg.resume:
         resume_doc = read_config(out)
         resume_payload = read_checkpoint(out)
-        missing = [k for k in ("optimizer", "scheduler", "epoch", "history") if k not in resume_payload]
+        missing = [k for k in ("optimizer", "epoch", "history") if k not in resume_payload]
         if missing:
             raise UserError(f"{out / CHECKPOINT} has no training state ({', '.join(missing)} missing); "
                             "it cannot be resumed, train into a new --out")
+        saved = resume_doc.get("train") if isinstance(resume_doc.get("train"), dict) else {}
+        saved_recipe = saved.get("recipe") or "default"  # runs from before recipes used the default one
+        if saved_recipe != train_cfg.recipe:
+            raise UserError(f"cannot resume {out}: it was trained with recipe '{saved_recipe}', not "
+                            f"'{train_cfg.recipe}'; leave out --recipe or train into a new --out")
 
     old_flags = (torch.are_deterministic_algorithms_enabled(),
                  torch.is_deterministic_algorithms_warn_only_enabled())
     old_threads = torch.get_num_threads()
-    procs = Processes()
+    procs = Processes(train_cfg.device)
     try:
         torch.use_deterministic_algorithms(True, warn_only=True)
         if train_cfg.threads:
@@ -364,18 +404,18 @@ def _load_data(train_cfg, procs):
 
 
 def _train(model_cfg, cfg, out, procs, resume_doc, payload):
+    recipe = RECIPES[cfg.recipe]
     x_train, y_train, x_test, y_test = _load_data(cfg, procs)
     model_cfg.in_shape, model_cfg.classes = dataset_shape(cfg.dataset, x_train, y_train)
     if list(x_train.shape[1:]) != model_cfg.in_shape or int(y_train.max()) >= model_cfg.classes:
         raise UserError(f"dataset '{cfg.dataset}' holds images {list(x_train.shape[1:])} and labels up to "
                         f"{int(y_train.max())}, not the {model_cfg.in_shape} / {model_cfg.classes} classes it declares")
     torch.manual_seed(cfg.seed)
-    model = build_model(model_cfg)
+    model = build_model(model_cfg).to(procs.device)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: cosine_factor(e, cfg.epochs))
     history, start = {key: [] for key in HISTORY_KEYS}, 0
     if payload is not None:
-        start, history = _restore(out, model, model_cfg, optimizer, scheduler, cfg, resume_doc, payload)
+        start, history = _restore(out, model, model_cfg, optimizer, cfg, resume_doc, payload)
     if procs.main:
         prepare_dir(out)
         if payload is None and (out / CHECKPOINT).exists():
@@ -388,15 +428,21 @@ def _train(model_cfg, cfg, out, procs, resume_doc, payload):
         print(f"{out} already has {start} epochs; nothing to do (raise --epochs to train longer)")
     for epoch in range(start, cfg.epochs):
         began = time.perf_counter()
-        lr = optimizer.param_groups[0]["lr"]
+        # the schedule is a function of the epoch alone, so a resumed run needs no scheduler state
+        lr = recipe.schedule(epoch, cfg.epochs, cfg.lr)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
         batches = epoch_batches(len(y_train), cfg.batch_size, cfg.seed, epoch, procs.rank, procs.world)
+        shifts = np.random.default_rng([cfg.seed, epoch, procs.rank, 1])  # augmentation, same on resume
         net.train()
         loss_sum = correct = seen = 0.0
         bar = _progress(batches, f"epoch {epoch + 1}/{cfg.epochs}", cfg.progress and procs.main)
         for idx in bar:
-            xb, yb = torch.from_numpy(x_train[idx]), torch.from_numpy(y_train[idx])
+            images = augment(x_train[idx], cfg.dataset, shifts) if recipe.augment else x_train[idx]
+            xb = torch.from_numpy(images).to(procs.device)
+            yb = torch.from_numpy(y_train[idx]).to(procs.device)
             scores = net(xb)
-            loss = F.cross_entropy(scores, yb)
+            loss = recipe.loss(scores, yb)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -409,11 +455,11 @@ def _train(model_cfg, cfg, out, procs, resume_doc, payload):
             seen += len(idx)
             bar.set_postfix(loss=f"{batch_loss:.3f}", refresh=False)
         bar.close()
-        scheduler.step()
         # Train figures are running averages over the epoch (train mode, weights changing).
         loss_sum, correct, seen = procs.sum([loss_sum, correct, seen])
         procs.share_buffers(model)
-        test_correct, test_loss, test_seen = procs.sum(evaluate_counts(model, test_x, test_y, cfg.eval_batch_size))
+        test_correct, test_loss, test_seen = procs.sum(
+            split_counts(model, test_x, test_y, recipe.loss, cfg.eval_batch_size, procs.device))
         for key, value in (("train_loss", loss_sum / seen), ("train_acc", correct / seen),
                            ("test_loss", test_loss / test_seen), ("test_acc", test_correct / test_seen),
                            ("lr", lr), ("seconds", time.perf_counter() - began)):
@@ -423,7 +469,6 @@ def _train(model_cfg, cfg, out, procs, resume_doc, payload):
                   f"train acc {history['train_acc'][-1]:.4f}  test acc {history['test_acc'][-1]:.4f}", flush=True)
             state = {
                 "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
                 "epoch": epoch + 1,
                 "history": {key: list(values) for key, values in history.items()},
                 "rng": {"torch": torch.get_rng_state()},
@@ -431,10 +476,32 @@ def _train(model_cfg, cfg, out, procs, resume_doc, payload):
             }
             info = {"train": asdict(cfg), "metrics": _metrics(history, cfg.dataset, procs.world)}
             save_run(out, model, model_cfg, state=state, info=info)
-            write_curves(out / CURVES, history)
+            write_curves(out / CURVES, history, recipe.loss_name)
     if not history["test_acc"]:
         return {}
     return _metrics(history, cfg.dataset, procs.world)
+
+
+def split_counts(model, x, y, loss, batch_size, device):
+    """``(correct, loss_sum, count)`` of ``model`` on numpy ``x``, ``y`` with the recipe's ``loss``, on ``device``.
+
+    Like ``models.evaluate.evaluate_counts`` (eval mode, no gradients, mode restored),
+    but with any loss and on any device.
+    """
+    was_training = model.training
+    model.eval()
+    correct, loss_sum = 0, 0.0
+    try:
+        with torch.no_grad():
+            for begin in range(0, len(y), batch_size):
+                xb = torch.from_numpy(x[begin:begin + batch_size]).to(device)
+                yb = torch.from_numpy(y[begin:begin + batch_size]).to(device)
+                scores = model(xb)
+                loss_sum += float(loss(scores, yb, reduction="sum"))
+                correct += int((scores.argmax(dim=1) == yb).sum())
+    finally:
+        model.train(was_training)
+    return correct, loss_sum, len(y)
 
 
 def _progress(batches, desc, enabled):
@@ -444,7 +511,7 @@ def _progress(batches, desc, enabled):
                 dynamic_ncols=True)
 
 
-def _restore(out, model, model_cfg, optimizer, scheduler, cfg, doc, payload):
+def _restore(out, model, model_cfg, optimizer, cfg, doc, payload):
     """Load a run's training state into fresh objects; return ``(epochs done, history)``."""
     saved_cfg = ModelConfig(**doc["model"])
     diffs = _model_differences(saved_cfg, model_cfg)
@@ -455,7 +522,6 @@ def _restore(out, model, model_cfg, optimizer, scheduler, cfg, doc, payload):
         model.load_state_dict(payload["model"])
         load_stats_state(model, payload.get("stats", {}))
         optimizer.load_state_dict(payload["optimizer"])
-        scheduler.load_state_dict(payload["scheduler"])
         start = int(payload["epoch"])
         history = {key: [float(v) for v in payload["history"].get(key, [])][:start] for key in HISTORY_KEYS}
         if "rng" in payload:
@@ -463,12 +529,9 @@ def _restore(out, model, model_cfg, optimizer, scheduler, cfg, doc, payload):
     except (RuntimeError, ValueError, KeyError, TypeError, AttributeError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise UserError(f"cannot resume {out}: its checkpoint does not fit the model ({first})")
-    # The current --lr / --epochs define the schedule from here on (a longer
-    # run re-stretches the cosine); unchanged settings continue it exactly.
-    scheduler.base_lrs = [cfg.lr for _ in optimizer.param_groups]
+    # The current --lr / --epochs define the schedule from here on (a longer run
+    # re-stretches it); unchanged settings continue it exactly.
     for group in optimizer.param_groups:
-        group["initial_lr"] = cfg.lr
-        group["lr"] = cfg.lr * cosine_factor(start, cfg.epochs)
         group["weight_decay"] = cfg.weight_decay
     return start, history
 
@@ -481,26 +544,36 @@ def add_parser(subparsers):
         "train",
         help="train a zoo model (quantization-aware, binary weights and activations)",
         description="Train a binary network from the zoo; writes checkpoint.pt, config.json and curves.png "
-                    "to --out after every epoch. Under torchrun it trains data-parallel.",
+                    "to --out after every epoch. Under torchrun it trains data-parallel. Recipes (--recipe): "
+                    + "; ".join(f"'{r.name}': {r.summary}" for r in RECIPES.values())
+                    + ". --epochs, --batch-size and --lr, when given, override the recipe's values.",
     )
     parser.add_argument("--model", default=None, help=f"zoo model: {', '.join(MODEL_NAMES)} (default digits)")
     parser.add_argument("--act", default=None, help=f"conv activation: {', '.join(ACT_KINDS)} (default sign)")
     parser.add_argument("--dataset", default=None,
                         help=f"dataset: {', '.join(data.DATASET_NAMES)} (default: the model's own)")
-    parser.add_argument("--epochs", type=int, default=None, help="total epochs (default 10)")
+    parser.add_argument("--recipe", default=None,
+                        help=f"training recipe: {', '.join(RECIPE_NAMES)} (default 'default'; see above)")
+    parser.add_argument("--epochs", type=int, default=None, help="total epochs (default: the recipe's, 10)")
     parser.add_argument("--out", required=True, metavar="DIR", help="run folder to write")
     parser.add_argument("--kernel", default=None, metavar="NAME_OR_FILE",
                         help="DeSign kernel name or .json/.npy file (default design2x2)")
     parser.add_argument("--ste", default=None, help=f"straight-through estimator: {', '.join(STE_KINDS)} "
                         "(default hardtanh)")
-    parser.add_argument("--batch-size", type=int, default=None, help="batch size per process (default 64)")
-    parser.add_argument("--lr", type=float, default=None, help="peak Adam learning rate (default 0.01)")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="batch size per process (default: the recipe's, 64 or 180 for binarynet)")
+    parser.add_argument("--lr", type=float, default=None,
+                        help="Adam learning rate of the first epoch, decayed by the recipe's schedule "
+                             "(default: the recipe's, 0.01)")
     parser.add_argument("--weight-decay", type=float, default=None, help="Adam weight decay (default 0)")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
     parser.add_argument("--resume", action="store_true",
                         help="continue the run in --out; options not given are taken from the run")
     parser.add_argument("--data-dir", default=None, help="folder of downloaded datasets")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads per process (default: torch's)")
+    parser.add_argument("--device", default=None,
+                        help="torch device: cpu (default), cuda (under torchrun: one GPU per process), cuda:N or "
+                             "mps; cuda needs a CUDA build of torch; not taken from the run on --resume")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
     return parser
@@ -520,15 +593,17 @@ def configs_from_args(args):
         return saved.get(key, default) if saved.get(key) is not None else default
 
     model_defaults, train_defaults = ModelConfig(), TrainConfig()
+    # epochs, batch_size and lr default to None: check_config fills in the recipe's
     model_cfg = ModelConfig(**{key: pick(getattr(args, key), saved_model, key, getattr(model_defaults, key))
                                for key in ("model", "act", "kernel", "ste")})
     if args.resume and args.kernel is None and saved_model.get("act") == model_cfg.act:
         # the run's kernel values, so a kernel file that moved or changed is not needed
         model_cfg.kernel_values = saved_model.get("kernel_values")
     train_cfg = TrainConfig(out=args.out, resume=args.resume, progress=not args.no_progress,
+                            device=args.device or train_defaults.device,  # a property of this machine
                             **{key: pick(getattr(args, key), saved_train, key, getattr(train_defaults, key))
-                               for key in ("dataset", "epochs", "batch_size", "lr", "weight_decay", "seed",
-                                           "data_dir", "threads")})
+                               for key in ("dataset", "recipe", "epochs", "batch_size", "lr", "weight_decay",
+                                           "seed", "data_dir", "threads")})
     return model_cfg, train_cfg
 
 

@@ -134,7 +134,7 @@ def test_epoch_batches_shard_evenly():
 
 def test_checkpoint_loads_with_weights_only(runs):
     payload = load_payload(runs["dysign"])
-    assert {"model", "optimizer", "scheduler", "epoch", "history", "rng", "stats"} <= set(payload)
+    assert {"model", "optimizer", "epoch", "history", "rng", "stats"} <= set(payload)
     assert payload["epoch"] == EPOCHS
     assert all(len(values) == EPOCHS for values in payload["history"].values())
     assert all(isinstance(v, float) for v in payload["history"]["test_acc"])
@@ -180,9 +180,9 @@ class Interrupted(Exception):
     pass
 
 
-@pytest.mark.parametrize("act", ["sign", "dysign"])
-def test_interrupted_run_resumes_exactly(tmp_path, monkeypatch, act):
-    quick_train(tmp_path / "whole", act=act, epochs=3)
+@pytest.mark.parametrize("act, recipe", [("sign", "default"), ("dysign", "default"), ("sign", "binarynet")])
+def test_interrupted_run_resumes_exactly(tmp_path, monkeypatch, act, recipe):
+    quick_train(tmp_path / "whole", act=act, epochs=3, recipe=recipe)
 
     real_save, saves = train_module.save_run, []
 
@@ -194,10 +194,10 @@ def test_interrupted_run_resumes_exactly(tmp_path, monkeypatch, act):
 
     monkeypatch.setattr(train_module, "save_run", save_then_stop)
     with pytest.raises(Interrupted):
-        quick_train(tmp_path / "split", act=act, epochs=3)
+        quick_train(tmp_path / "split", act=act, epochs=3, recipe=recipe)
     monkeypatch.setattr(train_module, "save_run", real_save)
     assert load_payload(tmp_path / "split")["epoch"] == 2
-    quick_train(tmp_path / "split", act=act, epochs=3, resume=True)
+    quick_train(tmp_path / "split", act=act, epochs=3, resume=True, recipe=recipe)
 
     whole, split = load_payload(tmp_path / "whole"), load_payload(tmp_path / "split")
     assert_same_tensors(whole["model"], split["model"])
@@ -233,6 +233,8 @@ def test_resume_with_different_model_is_refused(cli, sign_copy, option):
     ("--dataset", "imagenet", "digits"),
     ("--kernel", "nokernel", "design2x2"),
     ("--ste", "tanh", "hardtanh"),
+    ("--recipe", "adamw", "binarynet"),
+    ("--device", "gpu", "cuda"),
 ])
 def test_unknown_name_fails_cleanly(cli, tmp_path, option, value, valid):
     out = tmp_path / "new" / "run"
