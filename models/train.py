@@ -171,7 +171,7 @@ def dataset_shape(name, x, y):
 def _model_differences(saved, wanted):
     """Human-readable differences between a saved and a requested (built) model config."""
     diffs = []
-    for name in ("model", "act", "ste", "in_shape", "classes"):
+    for name in ("model", "act", "ste", "order", "in_shape", "classes"):
         old, new = getattr(saved, name), getattr(wanted, name)
         if name == "in_shape":
             old, new = list(old or []), list(new or [])
@@ -185,6 +185,10 @@ def _model_differences(saved, wanted):
                                   np.asarray(wanted.kernel_values, dtype=np.float32))
         if not same:
             diffs.append(f"kernel values of '{saved.kernel}' in the run differ from '{wanted.kernel}'")
+        for name in ("dither_scale", "dither_origin"):
+            old, new = getattr(saved, name), getattr(wanted, name)
+            if old != new:
+                diffs.append(f"{name.replace('_', ' ')} {old} in the run, {new} requested")
     return diffs
 
 
@@ -513,7 +517,7 @@ def _progress(batches, desc, enabled):
 
 def _restore(out, model, model_cfg, optimizer, cfg, doc, payload):
     """Load a run's training state into fresh objects; return ``(epochs done, history)``."""
-    saved_cfg = ModelConfig(**doc["model"])
+    saved_cfg = ModelConfig.from_dict(doc["model"])
     diffs = _model_differences(saved_cfg, model_cfg)
     if diffs:
         raise UserError(f"cannot resume {out}: it holds a different model ({'; '.join(diffs)}); "
@@ -596,6 +600,12 @@ def configs_from_args(args):
     # epochs, batch_size and lr default to None: check_config fills in the recipe's
     model_cfg = ModelConfig(**{key: pick(getattr(args, key), saved_model, key, getattr(model_defaults, key))
                                for key in ("model", "act", "kernel", "ste")})
+    if args.resume:
+        # the run's layer order and dither settings (no options set them; runs from before
+        # ``order`` existed were trained in FINN's order)
+        saved_cfg = ModelConfig.from_dict(saved_model)
+        model_cfg.order = saved_cfg.order
+        model_cfg.dither_scale, model_cfg.dither_origin = saved_cfg.dither_scale, saved_cfg.dither_origin
     if args.resume and args.kernel is None and saved_model.get("act") == model_cfg.act:
         # the run's kernel values, so a kernel file that moved or changed is not needed
         model_cfg.kernel_values = saved_model.get("kernel_values")

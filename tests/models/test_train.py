@@ -15,6 +15,7 @@ import torch
 import flow.cli
 from models import train as train_module
 from models.activations import DynamicSign
+from models.errors import UserError
 from models.train import TrainConfig, binary_weights, epoch_batches, train
 from models.zoo import ModelConfig, build_model
 
@@ -222,6 +223,31 @@ def test_resume_with_different_model_is_refused(cli, sign_copy, option):
     assert code == 2
     assert "different model" in one_line(err)
     assert (sign_copy / "checkpoint.pt").read_bytes() == before
+
+
+@pytest.mark.parametrize("drop_order", [False, True])
+def test_resume_keeps_the_layer_order(cli, tmp_path, drop_order):
+    model_cfg = ModelConfig(act="design", order="finn", dither_scale="raw")
+    train(model_cfg, TrainConfig(out=str(tmp_path), epochs=1, progress=False, threads=1))
+    if drop_order:  # a run saved before ``order`` existed was trained in FINN's order
+        doc = config_of(tmp_path)
+        del doc["model"]["order"]
+        (tmp_path / "config.json").write_text(json.dumps(doc))
+    code, _, err = cli("train", "--out", tmp_path, "--resume", "--epochs", 2, "--no-progress", "--threads", 1)
+    assert code == 0, err
+    saved = config_of(tmp_path)["model"]
+    assert (saved["order"], saved["dither_scale"]) == ("finn", "raw")
+
+
+@pytest.mark.parametrize("change, named", [({"order": "finn"}, "order"), ({"dither_origin": "centre"}, "dither origin"),
+                                           ({"dither_scale": "raw"}, "dither scale")])
+def test_resume_with_other_layer_order_is_refused(tmp_path, change, named):
+    quick_train(tmp_path, act="design", epochs=1)  # DeSign's default: the published order, gamma, corner
+    before = load_payload(tmp_path)["epoch"]
+    with pytest.raises(UserError, match="different model") as err:
+        train(ModelConfig(act="design", **change),
+              TrainConfig(out=str(tmp_path), epochs=2, resume=True, progress=False, threads=1))
+    assert named in str(err.value) and load_payload(tmp_path)["epoch"] == before
 
 
 # ---------------------------------------------------------------- user errors
