@@ -26,14 +26,14 @@ import torch
 from brevitas.core.scaling import ParameterFromRuntimeStatsScaling
 
 from models import data
-from models.activations import ACT_KINDS, STE_KINDS, DynamicSign
+from models.activations import ACT_KINDS, DITHER_SCALES, STE_KINDS, DynamicSign
 from models.checkpoint import CHECKPOINT, read_checkpoint, read_config, save_run
 from models.errors import UserError
 from models.evaluate import EVAL_BATCH_SIZE
 from models.files import atomic_path, prepare_dir
-from models.kernels import get_kernel
+from models.kernels import ORIGINS, get_kernel
 from models.recipes import RECIPE_NAMES, RECIPES, augment, get_recipe
-from models.zoo import MODEL_NAMES, ZOO, ModelConfig, build_model
+from models.zoo import MODEL_NAMES, ORDERS, ZOO, ModelConfig, build_model
 
 #: per-epoch series kept in the checkpoint and config.json, one float per finished epoch
 HISTORY_KEYS = ("train_loss", "train_acc", "test_loss", "test_acc", "lr", "seconds")
@@ -560,6 +560,13 @@ def add_parser(subparsers):
                         help=f"training recipe: {', '.join(RECIPE_NAMES)} (default 'default'; see above)")
     parser.add_argument("--epochs", type=int, default=None, help="total epochs (default: the recipe's, 10)")
     parser.add_argument("--out", required=True, metavar="DIR", help="run folder to write")
+    parser.add_argument("--order", default=None, help=f"layer order around pools: {', '.join(ORDERS)} "
+                        "(conv -> pool -> BN -> sign, as DeSign's published code, or conv -> BN -> sign -> pool, "
+                        "as FINN's CNV; default: published for design and dysign, finn for sign)")
+    parser.add_argument("--dither-scale", default=None, help=f"DeSign offset: {', '.join(DITHER_SCALES)} "
+                        "(gamma_c * T as the published PyTorch code, or T as its TensorFlow code; default gamma)")
+    parser.add_argument("--dither-origin", default=None, help=f"DeSign tiling origin: {', '.join(ORIGINS)} "
+                        "(top-left as the published PyTorch code, or centred as its TensorFlow code; default corner)")
     parser.add_argument("--kernel", default=None, metavar="NAME_OR_FILE",
                         help="DeSign kernel name or .json/.npy file (default design2x2)")
     parser.add_argument("--ste", default=None, help=f"straight-through estimator: {', '.join(STE_KINDS)} "
@@ -588,7 +595,7 @@ def configs_from_args(args):
     saved_model, saved_train = {}, {}
     if args.resume:
         doc = read_config(args.out)
-        saved_model = doc["model"]
+        saved_model = ModelConfig.from_dict(doc["model"]).to_dict()  # runs from before `order`: FINN's order
         saved_train = doc.get("train") if isinstance(doc.get("train"), dict) else {}
 
     def pick(value, saved, key, default):
@@ -599,13 +606,7 @@ def configs_from_args(args):
     model_defaults, train_defaults = ModelConfig(), TrainConfig()
     # epochs, batch_size and lr default to None: check_config fills in the recipe's
     model_cfg = ModelConfig(**{key: pick(getattr(args, key), saved_model, key, getattr(model_defaults, key))
-                               for key in ("model", "act", "kernel", "ste")})
-    if args.resume:
-        # the run's layer order and dither settings (no options set them; runs from before
-        # ``order`` existed were trained in FINN's order)
-        saved_cfg = ModelConfig.from_dict(saved_model)
-        model_cfg.order = saved_cfg.order
-        model_cfg.dither_scale, model_cfg.dither_origin = saved_cfg.dither_scale, saved_cfg.dither_origin
+                               for key in ("model", "act", "kernel", "ste", "order", "dither_scale", "dither_origin")})
     if args.resume and args.kernel is None and saved_model.get("act") == model_cfg.act:
         # the run's kernel values, so a kernel file that moved or changed is not needed
         model_cfg.kernel_values = saved_model.get("kernel_values")

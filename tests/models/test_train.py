@@ -239,6 +239,16 @@ def test_resume_keeps_the_layer_order(cli, tmp_path, drop_order):
     assert (saved["order"], saved["dither_scale"]) == ("finn", "raw")
 
 
+def test_order_and_dither_options_reach_the_run(cli, tmp_path):
+    code, _, err = cli("train", "--act", "design", "--order", "finn", "--dither-scale", "raw", "--dither-origin",
+                       "centre", "--epochs", 1, "--out", tmp_path, "--no-progress", "--threads", 1)
+    assert code == 0, err
+    saved = config_of(tmp_path)["model"]
+    assert (saved["order"], saved["dither_scale"], saved["dither_origin"]) == ("finn", "raw", "centre")
+    model = build_model(ModelConfig.from_dict(saved))
+    assert [type(m).__name__ for m in model.features][-2:] == ["DitherSign", "MaxPool2d"]  # FINN: pool last
+
+
 @pytest.mark.parametrize("change, named", [({"order": "finn"}, "order"), ({"dither_origin": "centre"}, "dither origin"),
                                            ({"dither_scale": "raw"}, "dither scale")])
 def test_resume_with_other_layer_order_is_refused(tmp_path, change, named):
@@ -261,6 +271,9 @@ def test_resume_with_other_layer_order_is_refused(tmp_path, change, named):
     ("--ste", "tanh", "hardtanh"),
     ("--recipe", "adamw", "binarynet"),
     ("--device", "gpu", "cuda"),
+    ("--order", "pooled-last", "published"),
+    ("--dither-scale", "beta", "gamma"),
+    ("--dither-origin", "middle", "centre"),
 ])
 def test_unknown_name_fails_cleanly(cli, tmp_path, option, value, valid):
     out = tmp_path / "new" / "run"
