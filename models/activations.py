@@ -135,7 +135,7 @@ class DynamicSign(nn.Module):
     def threshold_table(self):
         """``lam * (2*sigmoid(k*scale) - 1)`` for every integer code ``k``, and the scale."""
         scale = float(self.out_quant.act_quant.scale())
-        codes = torch.arange(-(2 ** (self.bits - 1)), 2 ** (self.bits - 1), dtype=torch.float32)
+        codes = torch.arange(-(2 ** (self.bits - 1)), 2 ** (self.bits - 1), dtype=torch.float32, device=self.lam.device)
         return self.lam.detach() * (2.0 * torch.sigmoid(codes * scale) - 1.0), scale
 
     def forward(self, z):
