@@ -50,7 +50,21 @@ import torch.nn.functional as F
 
 from models.errors import UserError
 from models.files import atomic_path, prepare_file
-from models.kernels import KERNEL_LEVELS, LEVEL_VALUES, levels_to_values, save_kernel_file, tile_kernel, validate_kernel
+from models.kernels import (
+    KERNEL_ALIASES,
+    LEVEL_VALUES,
+    PUBLISHED_KERNELS,
+    levels_to_values,
+    save_kernel_file,
+    tile_kernel,
+    validate_kernel,
+)
+
+#: named kernels whose ranks the search reports: the aliases and the published kernels given as levels
+KERNEL_LEVELS = {
+    **{alias: PUBLISHED_KERNELS[name].levels for alias, name in KERNEL_ALIASES.items()},
+    **{name: kernel.levels for name, kernel in PUBLISHED_KERNELS.items() if kernel.levels is not None},
+}
 
 #: refuse searches with more raw grids than this (before merging shifts)
 MAX_CANDIDATES = 200_000

@@ -1,10 +1,16 @@
-"""DeSign threshold kernels: the published level map, named kernels, kernel files.
+"""DeSign threshold kernels: the published level map, the published kernels, baselines, kernel files.
 
 A kernel ``T`` is a float array ``[kh, kw]`` (2-D, the same for every channel)
 or ``[F, kh, kw]`` (3-D, channel ``c`` uses slice ``c mod F``). DeSign tiles it
 over a feature map as ``T[c mod F, h mod kh, w mod kw]``.
+
+The published kernels (bemc22/DeSign ``BNN/thresholds/*.mat``) ship in
+``published_design_kernels.json`` beside this file, in the published layout:
+``values[h][w]``, or ``values[h][w][f]`` for 3-D kernels (TensorFlow's H, W, F
+order); ``from_published_layout`` turns them into signflow's arrays.
 """
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -15,17 +21,42 @@ from models.errors import UserError
 #: binary conv after ReLU; each maps to the threshold value it was designed for.
 LEVEL_VALUES = {0: 0.3118, 1: 0.6310, 3: 0.9671, 5: 1.3352, 7: 1.7656, 9: 2.3419}
 
-#: Named kernels, as levels. ``design2x2`` is the paper's preferred kernel; the
-#: other designed variants are picks from the same level grid (see docs/).
-KERNEL_LEVELS = {
-    "design2x2": [[1, 1], [3, 3]],
-    "design2x2-diag": [[1, 3], [3, 1]],
-    "design2x2-low": [[0, 1], [1, 3]],
-    "design3x3": [[1, 3, 1], [3, 5, 3], [1, 3, 1]],
-    "design3x3-ramp": [[0, 1, 3], [1, 3, 5], [3, 5, 7]],
-    "design2x2x2": [[[1, 1], [3, 3]], [[3, 3], [1, 1]]],
-    "design2x2x4": [[[1, 1], [3, 3]], [[3, 3], [1, 1]], [[1, 3], [3, 1]], [[3, 1], [1, 3]]],
+#: the published kernels with their values and levels, copied from bemc22/DeSign
+PUBLISHED_FILE = Path(__file__).with_name("published_design_kernels.json")
+#: the paper's preferred kernel, levels ``[[1, 1], [3, 3]]``
+PREFERRED_KERNEL = "threshold_2x2_v2"
+#: the kernel the published demos and the ReCU ``Threshold2D`` layer default to, levels ``[[1, 1], [0, 3]]``
+DEMO_KERNEL = "threshold_2x2_v1"
+#: the kernel the published ReCU ``Threshold3D`` layer defaults to
+RECU_3D_KERNEL = "threshold_2x2x4_shifting_n1_right_v1"
+#: what each notable published kernel is (``signflow design-kernel --list`` shows it)
+KERNEL_NOTES = {
+    PREFERRED_KERNEL: "the paper's preferred kernel (alias design2x2)",
+    DEMO_KERNEL: "default of the published demos and ReCU Threshold2D",
+    RECU_3D_KERNEL: "default of the published ReCU Threshold3D",
 }
+#: other names of published kernels: ``design2x2`` is signflow's first name for the preferred one
+KERNEL_ALIASES = {"design2x2": PREFERRED_KERNEL}
+
+
+@dataclass(frozen=True)
+class PublishedKernel:
+    """One published kernel, in signflow's layout."""
+
+    #: the published name (the .mat file's stem)
+    name: str
+    #: float32 ``[kh, kw]`` or ``[F, kh, kw]``
+    values: np.ndarray
+    #: int64 levels in the same layout, or ``None`` where the values are not levels (``baseline2x2``)
+    levels: np.ndarray
+    #: the published shape: ``(kh, kw)`` or ``(kh, kw, F)``
+    shape: tuple
+
+
+def from_published_layout(array):
+    """Published ``[h][w]`` or ``[h][w][f]`` -> signflow's ``[kh, kw]`` or ``[F, kh, kw]``."""
+    array = np.asarray(array)
+    return array.transpose(2, 0, 1) if array.ndim == 3 else array
 
 
 def _bayer(n):
@@ -42,14 +73,12 @@ def bayer_kernel(n):
     return ((ranks + 0.5) / (n * n) * 2.0 - 1.0).astype(np.float32)
 
 
-#: Kernels given directly as values (not levels).
+#: Non-published kernels, given as values: baselines to compare the designed ones with.
 KERNEL_VALUES = {
     "zero": np.zeros((1, 1), dtype=np.float32),
     "bayer": bayer_kernel(2),
     "bayer4": bayer_kernel(4),
 }
-
-KERNEL_NAMES = sorted(list(KERNEL_LEVELS) + list(KERNEL_VALUES))
 
 
 def levels_to_values(levels):
@@ -74,6 +103,24 @@ def validate_kernel(values, source="kernel"):
     return values
 
 
+def load_published(path=PUBLISHED_FILE):
+    """The published kernels of ``path``, by name, converted to signflow's layout."""
+    doc = json.loads(Path(path).read_text())
+    kernels = {}
+    for name, entry in doc["kernels"].items():
+        values = validate_kernel(from_published_layout(entry["values"]), source=f"published kernel {name}")
+        levels = entry.get("levels")
+        levels = None if levels is None else from_published_layout(levels).astype(np.int64)
+        kernels[name] = PublishedKernel(name, values, levels, tuple(entry["shape"]))
+    return kernels
+
+
+#: the published kernels, by their published names
+PUBLISHED_KERNELS = load_published()
+
+KERNEL_NAMES = sorted(list(PUBLISHED_KERNELS) + list(KERNEL_ALIASES) + list(KERNEL_VALUES))
+
+
 def load_kernel_file(path):
     """Read a kernel from ``.json`` (``{"values": ...}`` or ``{"levels": ...}``) or ``.npy``."""
     path = Path(path)
@@ -90,10 +137,11 @@ def load_kernel_file(path):
 
 def get_kernel(name_or_path):
     """Kernel values by name (see ``KERNEL_NAMES``) or from a kernel file."""
-    if name_or_path in KERNEL_LEVELS:
-        return levels_to_values(KERNEL_LEVELS[name_or_path])
-    if name_or_path in KERNEL_VALUES:
-        return KERNEL_VALUES[name_or_path].copy()
+    name = KERNEL_ALIASES.get(name_or_path, name_or_path)
+    if name in PUBLISHED_KERNELS:
+        return PUBLISHED_KERNELS[name].values.copy()
+    if name in KERNEL_VALUES:
+        return KERNEL_VALUES[name].copy()
     if Path(name_or_path).suffix in (".json", ".npy"):
         if not Path(name_or_path).is_file():
             raise UserError(f"kernel file {name_or_path} does not exist")

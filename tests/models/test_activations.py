@@ -23,7 +23,7 @@ def test_zero_kernel_equals_plain_sign():
     assert torch.equal(dither(z), plain(z))
 
 
-@pytest.mark.parametrize("name", ["design2x2", "design3x3", "design2x2x2", "bayer4"])
+@pytest.mark.parametrize("name", ["design2x2", "threshold_3x3_symmetric_v1", "threshold_2x2_complement_v1", "bayer4"])
 @pytest.mark.parametrize("hw", [(7, 9), (8, 8), (1, 5)])
 def test_tiled_offset_follows_kernel_modulo(name, hw):
     kernel = get_kernel(name)

@@ -23,7 +23,7 @@ def test_export_bit_exact(name, act, tmp_path):
 
 
 @pytest.mark.parametrize("act", ACTS)
-@pytest.mark.parametrize("kernel", ["design2x2", "design3x3", "design2x2x2", "bayer"])
+@pytest.mark.parametrize("kernel", ["design2x2", "threshold_3x3_symmetric_v1", "threshold_2x2_complement_v1", "bayer"])
 def test_export_odd_feature_maps(act, kernel, tmp_path):
     """11x13 input: the digits CNN sees 9x11 and 7x9 maps, pools to 3x4."""
     model = random_model("digits", act, seed=3, kernel=kernel, in_shape=[1, 11, 13])
