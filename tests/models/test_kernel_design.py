@@ -1,25 +1,17 @@
-"""Tests of the DeSign kernel search (``signflow design-kernel``): fast and offline."""
-import itertools
+"""``signflow design-kernel``: the kernel list, the published search's output files and printout, bad input."""
+import contextlib
+import io
+import json
 
 import numpy as np
 import pytest
-import torch
 
 import flow.cli
-from models.errors import UserError
-from models.kernel_design import (
-    MAX_CANDIDATES,
-    candidate_grids,
-    find_grid,
-    parse_levels,
-    parse_shape,
-    pearson,
-    psnr,
-    rank,
-    score_kernels,
-    total_variation,
-)
-from models.kernels import get_kernel, levels_to_values
+from models.kernel_design import parse_levels, parse_shape
+from models.kernel_search import METRICS, is_constant
+from models.kernels import PUBLISHED_KERNELS, get_kernel
+
+CANDIDATE_KEYS = {"levels", "rank", "psnr", "mse", "corr", "tv", "wpsnr"}
 
 
 @pytest.fixture
@@ -28,132 +20,95 @@ def cli():
     return flow.cli.main
 
 
-def _orbits(shape, levels):
-    """Classes of grids equal up to a cyclic shift, counted by brute force with sets."""
-    seen = set()
-    for cells in itertools.product(levels, repeat=int(np.prod(shape))):
-        grid = np.array(cells).reshape(shape)
-        seen.add(frozenset(np.roll(grid, shift, axis=tuple(range(len(shape)))).tobytes()
-                           for shift in itertools.product(*(range(s) for s in shape))))
-    return seen
+def test_list_names_every_kernel_without_out(cli, capsys):
+    assert cli(["design-kernel", "--list"]) == 0
+    out = capsys.readouterr().out
+    for name in PUBLISHED_KERNELS:
+        assert name in out
+    lines = out.splitlines()
+    row = {line.split()[0]: line for line in lines if line.split() and line.split()[0] in PUBLISHED_KERNELS}
+    assert "preferred" in row["threshold_2x2_v2"] and "[[1,1],[3,3]]" in row["threshold_2x2_v2"]
+    assert "Threshold2D" in row["threshold_2x2_v1"] and "[[1,1],[0,3]]" in row["threshold_2x2_v1"]
+    assert "Threshold3D" in row["threshold_2x2x4_shifting_n1_right_v1"]
+    assert row["threshold_2x2x4_shifting_n1_right_v1"].split()[1] == "2x2x4"
+    assert "design2x2 = threshold_2x2_v2" in out and "bayer" in out and "zero" in out
 
 
-@pytest.mark.parametrize("shape, levels", [((2, 2), [0, 1, 3]), ((2, 3), [1, 3]), ((3, 3), [1, 5]),
-                                           ((2, 2, 2), [1, 3]), ((1, 4), [0, 1, 3, 5])])
-def test_candidate_grids_one_per_cyclic_class(shape, levels):
-    grids = candidate_grids(shape, levels)
-    expected = _orbits(shape, levels)
-    assert grids.shape == (len(expected), *shape)
-    axes = tuple(range(len(shape)))
-    found = {frozenset(np.roll(g, s, axis=axes).tobytes() for s in itertools.product(*(range(n) for n in shape)))
-             for g in grids.astype(np.int64)}
-    assert found == expected  # every class present, none twice
-    assert set(np.unique(grids)) <= set(levels)
+@pytest.fixture(scope="module")
+def search(tmp_path_factory):
+    """One small published search (20 digits, 4 filters): its printout, ranking and kernel file.
+
+    Module-scoped, so it captures its output itself (``capsys`` is per test).
+    """
+    folder = tmp_path_factory.mktemp("search")
+    out, ranking = folder / "k.json", folder / "ranking.json"
+    argv = ["design-kernel", "--num-images", "20", "--filters", "4", "--seed", "3", "--top", "5",
+            "--out", str(out), "--ranking", str(ranking)]
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(io.StringIO()):
+        assert flow.cli.main(argv) == 0
+    return printed.getvalue(), json.loads(ranking.read_text()), out
 
 
-def test_candidate_grids_counts_and_representatives():
-    # Burnside for Z2 x Z2 acting on 2x2 grids of 6 levels: (6^4 + 3 * 6^2) / 4
-    grids = candidate_grids((2, 2), [0, 1, 3, 5, 7, 9])
-    assert len(grids) == (6**4 + 3 * 6**2) // 4 == 351
-    # the paper kernel represents itself and its row-swapped twin
-    assert find_grid(grids, [[1, 1], [3, 3]]) == find_grid(grids, [[3, 3], [1, 1]]) is not None
-    assert any((g == [[1, 1], [3, 3]]).all() for g in grids)
-    assert len(candidate_grids((2, 2), [3])) == 1
+def test_ranking_json_schema(search):
+    _, doc, _ = search
+    assert set(doc) == {"settings", "best", "published", "candidates"}
+    settings = doc["settings"]
+    assert settings["shape"] == [2, 2] and settings["levels"] == [0, 1, 3, 5, 7, 9]
+    assert settings["filters"] == 4 and settings["seed"] == 3 and settings["rank_by"] == "psnr"
+    assert settings["merge_shifts"] is False and settings["count"] == 1296
+    candidates = doc["candidates"]
+    assert len(candidates) == 1296
+    assert all(set(candidate) == CANDIDATE_KEYS for candidate in candidates)
+    assert [candidate["rank"] for candidate in candidates] == list(range(1, 1297))
+    assert len({json.dumps(candidate["levels"]) for candidate in candidates}) == 1296  # every grid, once
+    psnr = [candidate["psnr"] for candidate in candidates]
+    assert psnr == sorted(psnr, reverse=True)
+    assert all(isinstance(candidate[key], float) for candidate in candidates for key in METRICS)
+    assert doc["published"].keys() == {"threshold_2x2_v1", "threshold_2x2_v2"}
+    for name, place in doc["published"].items():
+        assert candidates[place - 1]["levels"] == PUBLISHED_KERNELS[name].levels.tolist()
 
 
-def test_candidate_grids_refuses_huge_searches():
-    with pytest.raises(UserError, match="smaller --shape or fewer --levels") as err:
-        candidate_grids((3, 3), [0, 1, 3, 5, 7, 9])
-    assert "\n" not in str(err.value)
-    assert 6**9 > MAX_CANDIDATES
-
-
-def test_parse_shape_and_levels():
-    assert parse_shape("2x2") == (2, 2)
-    assert parse_shape("3X3") == (3, 3)
-    assert parse_shape("2x2x2") == (2, 2, 2)
-    assert parse_levels("9, 1,3,1") == [1, 3, 9]
-    for bad in ("2", "2x", "axb", "0x2", "2x2x2x2", "17x1"):
-        with pytest.raises(UserError):
-            parse_shape(bad)
-    for bad in ("0,2", "a", "1,,3", ""):
-        with pytest.raises(UserError):
-            parse_levels(bad)
-
-
-def test_total_variation_known_answers():
-    assert total_variation(torch.ones(5, 7)).item() == 0.0
-    assert total_variation(torch.zeros(2, 3, 4, 4)).shape == (2, 3)
-    checker = (np.indices((4, 4)).sum(axis=0) % 2).astype(np.float32)
-    assert total_variation(checker).item() == pytest.approx(1.0)
-    split = np.zeros((4, 4), dtype=np.float32)
-    split[:, 2:] = 1  # one vertical edge: 4 of the 24 adjacent pairs differ
-    assert total_variation(split).item() == pytest.approx(4 / 24)
-
-
-def test_psnr_and_pearson_known_answers():
-    half = torch.full((3, 3), 0.5)
-    assert psnr(torch.zeros(3, 3), half).item() == pytest.approx(10 * np.log10(4.0), rel=1e-5)
-    assert psnr(half, half).item() == pytest.approx(100.0)
-    ramp = torch.arange(10.0)
-    assert pearson(ramp, 2 * ramp + 1).item() == pytest.approx(1.0)
-    assert pearson(ramp, -ramp).item() == pytest.approx(-1.0)
-    assert pearson(ramp, torch.ones(10)).item() == 0.0  # constant input: defined as 0
-
-
-def _images(n=40, size=8, seed=3):
-    return np.random.default_rng(seed).random((n, size, size)).astype(np.float32)
-
-
-def test_zero_and_designed_kernels_score_differently():
-    kernels = [np.zeros((1, 1), np.float32), levels_to_values([[1, 1], [3, 3]]),
-               levels_to_values([[[1, 1], [3, 3]], [[3, 3], [1, 1]]])]
-    scores = score_kernels(_images(), kernels, seed=0, n_filters=4)
-    for key in ("tv", "psnr", "corr"):
-        assert scores[key].shape == (3,)
-        assert np.all(np.isfinite(scores[key]))
-        assert scores[key][0] != scores[key][1]
-    assert np.all((scores["tv"] >= 0) & (scores["tv"] <= 1))
-    assert np.all(np.abs(scores["corr"]) <= 1)
-
-
-def test_scores_deterministic_for_a_seed():
-    kernels = levels_to_values(candidate_grids((2, 2), [1, 3, 5]))
-    first = score_kernels(_images(), kernels, seed=7, n_filters=6)
-    again = score_kernels(_images(), kernels, seed=7, n_filters=6)
-    other = score_kernels(_images(), kernels, seed=8, n_filters=6)
-    for key in first:
-        np.testing.assert_array_equal(first[key], again[key])
-    assert any(not np.array_equal(first[key], other[key]) for key in first)
-
-
-def test_threshold_above_everything_gives_blank_smooth_output():
-    scores = score_kernels(_images(), [np.full((2, 2), 1e6, np.float32)], seed=0, n_filters=3)
-    assert scores["tv"][0] == 0.0 and scores["corr"][0] == 0.0
-
-
-def test_rank_orders_and_breaks_ties():
-    scores = {"tv": np.array([0.3, 0.1, 0.2]), "psnr": np.array([10.0, 12.0, 12.0]),
-              "corr": np.array([0.9, 0.5, 0.6])}
-    assert rank(scores, "psnr").tolist() == [2, 1, 0]
-    assert rank(scores, "corr").tolist() == [0, 2, 1]
-    assert rank(scores, "tv").tolist() == [1, 2, 0]
-
-
-def test_cli_writes_a_loadable_kernel(cli, tmp_path, capsys):
-    out = tmp_path / "k.json"
-    assert cli(["design-kernel", "--shape", "2x2", "--num-images", "50", "--top", "5", "--out", str(out)]) == 0
+def test_best_kernel_is_the_first_non_constant_one(search):
+    _, doc, out = search
+    candidates = doc["candidates"]
+    best = doc["best"]
+    assert not is_constant(np.array([best["levels"]]))[0]
+    assert all(is_constant(np.array([c["levels"] for c in candidates[:best["rank"] - 1]])))
+    assert candidates[best["rank"] - 1]["levels"] == best["levels"]
+    written = json.loads(out.read_text())
+    assert written["levels"] == best["levels"]
     kernel = get_kernel(str(out))
-    assert kernel.shape == (2, 2) and np.all(np.isfinite(kernel))
-    captured = capsys.readouterr()
-    lines = captured.out.splitlines()
+    assert kernel.shape == (2, 2) and len(np.unique(kernel)) > 1
+
+
+def test_printout_ranks_both_published_2x2_kernels(search):
+    printed, doc, out = search
+    lines = printed.splitlines()
     head = next(i for i, line in enumerate(lines) if line.split()[:2] == ["rank", "levels"])
     assert [line.split()[0] for line in lines[head + 1:head + 6]] == ["1", "2", "3", "4", "5"]
-    assert "design2x2 [[1,1],[3,3]]: rank" in captured.out
-    assert str(out) in lines[-1]
+    for name, levels in (("threshold_2x2_v2", "[[1,1],[3,3]]"), ("threshold_2x2_v1", "[[1,1],[0,3]]")):
+        place = doc["published"][name]
+        assert f"published {name} {levels}: rank {place} of 1296" in printed
+    assert f"best kernel: rank {doc['best']['rank']}" in printed
+    assert str(out) in printed
 
 
-def test_cli_folder_images(cli, tmp_path, capsys):
+def test_merge_shifts_and_rank_by_mse(cli, tmp_path, capsys):
+    ranking = tmp_path / "r.json"
+    argv = ["design-kernel", "--merge-shifts", "--rank-by", "mse", "--num-images", "8", "--filters", "2",
+            "--ranking", str(ranking)]
+    assert cli(argv) == 0
+    doc = json.loads(ranking.read_text())
+    # the orbits of 2x2 grids of 6 levels under cyclic shifts (Burnside): (6^4 + 3 * 6^2) / 4
+    assert doc["settings"]["count"] == len(doc["candidates"]) == 351
+    mse = [candidate["mse"] for candidate in doc["candidates"]]
+    assert mse == sorted(mse)  # lower first
+    assert "cyclic shifts merged, 1296 before" in capsys.readouterr().out
+
+
+def test_folder_images(cli, tmp_path, capsys):
     from PIL import Image
 
     folder = tmp_path / "imgs"
@@ -162,39 +117,77 @@ def test_cli_folder_images(cli, tmp_path, capsys):
     Image.fromarray((xx * 10).astype(np.uint8)).save(folder / "a.png")
     Image.fromarray(np.stack([xx * 10, yy * 12, xx * 5], -1).astype(np.uint8)).save(folder / "b.jpg")
     Image.fromarray((yy * 12).astype(np.uint8)).save(folder / "c.pgm")
+    (folder / "notes.txt").write_text("not an image")
     out = tmp_path / "k.json"
     argv = ["design-kernel", "--images", str(folder), "--image-size", "12", "--levels", "1,3,5",
             "--filters", "4", "--out", str(out)]
     assert cli(argv) == 0
     assert get_kernel(str(out)).shape == (2, 2)
-    assert "first 3 of 3 images" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "first 3 of 3 images" in printed and "1 non-image file(s) ignored" in printed
+    assert "threshold_2x2_v1" not in printed  # level 0 is not searched: v1 is no candidate
 
 
-def test_cli_help(cli, capsys):
+def test_3d_search(cli, tmp_path):
+    out = tmp_path / "k3.json"
+    argv = ["design-kernel", "--shape", "2x1x2", "--levels", "1,3", "--num-images", "6", "--filters", "4",
+            "--out", str(out)]
+    assert cli(argv) == 0
+    assert get_kernel(str(out)).shape == (2, 1, 2)
+
+
+def test_help_says_why_16_filters(cli, capsys):
     with pytest.raises(SystemExit) as done:
         cli(["design-kernel", "--help"])
     assert done.value.code == 0
-    assert "--rank-by" in capsys.readouterr().out
+    text = " ".join(capsys.readouterr().out.split())
+    for option in ("--rank-by", "--ranking", "--merge-shifts", "--filters", "--seed", "--images", "--list"):
+        assert option in text
+    assert "default: 16" in text and "too noisy" in text
+
+
+def test_parse_shape_and_levels():
+    assert parse_shape("2x2") == (2, 2)
+    assert parse_shape("3X3") == (3, 3)
+    assert parse_shape("4x2x2") == (4, 2, 2)
+    assert parse_levels("9, 1,3,1") == [1, 3, 9]
 
 
 @pytest.mark.parametrize("extra, message", [
+    (["--rank-by", "ssim"], "unknown --rank-by 'ssim'"),
     (["--shape", "2by2"], "bad --shape"),
+    (["--shape", "2x2x2x2"], "bad --shape"),
+    (["--shape", "3x3"], "fewer --levels"),
     (["--levels", "0,1,2"], "unknown level"),
-    (["--shape", "2x2x2"], "fewer --levels"),
+    (["--levels", "3"], "every candidate would be constant"),
+    (["--shape", "1x1"], "every candidate would be constant"),
+    (["--filters", "0"], "--filters must be at least 1"),
+    (["--num-images", "0"], "--num-images must be at least 1"),
+    (["--seed", "-1"], "--seed must be between"),
+    (["--shape", "4x1x2", "--levels", "1,3", "--filters", "2"], "give --filters 4 or more"),
+    (["--image-size", "3"], "--image-size must be at least 4"),
+    (["--out", "OUT.txt"], "must end in .json"),
+    (["--ranking", "OUT.json"], "must be different files"),
+    ("NO-OUTPUT", "give --out FILE.json"),
+    ("MISSING", "does not exist"),
     ("EMPTY", "no PNG"),
     ("CORRUPT", "cannot read image"),
 ])
-def test_cli_user_errors(cli, tmp_path, capsys, extra, message):
-    if extra == "EMPTY":
-        (tmp_path / "empty").mkdir()
-        extra = ["--images", str(tmp_path / "empty")]
-    elif extra == "CORRUPT":
-        (tmp_path / "bad").mkdir()
-        (tmp_path / "bad" / "x.png").write_bytes(b"not a png")
-        extra = ["--images", str(tmp_path / "bad")]
-    out = tmp_path / "k.json"
-    assert cli(["design-kernel", *extra, "--out", str(out)]) == 2
+def test_bad_input_is_one_line_and_writes_nothing(cli, tmp_path, capsys, extra, message):
+    out = tmp_path / "OUT.json"
+    argv = ["design-kernel", "--num-images", "4", "--filters", "2", "--out", str(out)]
+    if extra == "NO-OUTPUT":
+        argv, extra = argv[:-2], []
+    elif extra in ("MISSING", "EMPTY", "CORRUPT"):
+        folder = tmp_path / extra.lower()
+        if extra != "MISSING":
+            folder.mkdir()
+        if extra == "CORRUPT":
+            (folder / "x.png").write_bytes(b"not a png")
+        extra = ["--images", str(folder)]
+    else:
+        extra = [str(tmp_path / part) if part.startswith("OUT") else part for part in extra]
+    assert cli(argv + extra) == 2
     err = capsys.readouterr().err
-    assert len(err.strip().splitlines()) == 1 and message in err
-    assert not out.exists()
-    assert not list(tmp_path.glob(".k.json*"))
+    assert len(err.strip().splitlines()) == 1 and message in err, err
+    assert not [path for path in tmp_path.rglob("*") if path.is_file() and path.suffix in (".json", ".part", ".txt")]
