@@ -1,0 +1,82 @@
+"""The published DeSign kernel search on the bundled digits, per filter seed: the top 10 and the ranks of both
+published 2x2 kernels (threshold_2x2_v2 = [[1,1],[3,3]], the paper's pick; threshold_2x2_v1 = [[1,1],[0,3]]).
+
+What ``signflow design-kernel`` runs by default (models/kernel_search.py): every 2x2 grid of the levels
+0,1,3,5,7,9 (1296, shifts not merged), 100 digits images, the metrics averaged over 16 random binary filters.
+
+Run: .venv/bin/python bench/design_kernel.py [--seeds 0,1,2,3,4] [--filters 16] [--num-images 100]
+"""
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from models.kernel_search import (  # noqa: E402
+    METRICS,
+    best_dither,
+    candidate_grids,
+    digits_images,
+    find_grid,
+    random_filters,
+    rank,
+    score_candidates,
+)
+from models.kernels import DEMO_KERNEL, PREFERRED_KERNEL, PUBLISHED_KERNELS  # noqa: E402
+
+LEVELS = [0, 1, 3, 5, 7, 9]
+TOP = 10
+
+
+def _text(grid):
+    return json.dumps(np.asarray(grid).tolist(), separators=(",", ":"))
+
+
+def search(images, grids, n_filters, seed, rank_by):
+    """``(order, seconds)`` of one search."""
+    start = time.perf_counter()
+    order = rank(score_candidates(images, grids, random_filters(n_filters, seed)), rank_by)
+    return order, time.perf_counter() - start
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", default="0,1,2,3,4", help="comma-separated filter seeds (default: 0,1,2,3,4)")
+    parser.add_argument("--filters", type=int, default=16, help="random filters per search (default: 16)")
+    parser.add_argument("--num-images", type=int, default=100, help="digits images (default: 100)")
+    parser.add_argument("--rank-by", default="psnr", choices=METRICS, help="metric to rank by (default: psnr)")
+    args = parser.parse_args()
+    seeds = [int(seed) for seed in args.seeds.split(",")]
+
+    images = digits_images(args.num_images)
+    grids = candidate_grids((2, 2), LEVELS)
+    published = {name: find_grid(grids, PUBLISHED_KERNELS[name].levels) for name in (PREFERRED_KERNEL, DEMO_KERNEL)}
+    columns, places, bests, seconds = [], {name: [] for name in published}, [], []
+    for seed in seeds:
+        order, took = search(images, grids, args.filters, seed, args.rank_by)
+        position = np.empty(len(order), dtype=np.int64)
+        position[order] = np.arange(1, len(order) + 1)
+        columns.append([_text(grids[i]) for i in order[:TOP]])
+        for name, index in published.items():
+            places[name].append(str(position[index]))
+        best = best_dither(order, grids)
+        bests.append(f"{position[best]}: {_text(grids[best])}")
+        seconds.append(f"{took:.1f}")
+
+    print(f"\n{len(grids)} candidate 2x2 grids, {len(images)} digits images, {args.filters} filters per seed, "
+          f"ranked by {args.rank_by}")
+    head = ["rank"] + [f"seed {seed}" for seed in seeds]
+    rows = [[str(place + 1)] + [column[place] for column in columns] for place in range(TOP)]
+    rows += [[f"{name} rank"] + places[name] for name in published]
+    rows += [["best non-constant"] + bests, ["search s"] + seconds]
+    widths = [max(len(row[col]) for row in rows + [head]) for col in range(len(head))]
+    for row in [head] + rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
+if __name__ == "__main__":
+    main()
