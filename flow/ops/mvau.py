@@ -4,7 +4,8 @@ For each output pixel and each of ``MH`` output channels, over ``MW`` inputs:
 - ``binary`` input (bits): ``p = popcount(xnor(x, w))``; ``acc = 2p - MW`` is the bipolar dot product;
 - ``int`` input (signed integers, first layer): ``acc = sum x * (2w - 1)``.
 Output ``threshold``: bit ``p >= thr[c, phase]`` (binary) / ``acc >= thr[c, phase]`` (int), with
-``phase = (oh mod kh) * kw + (ow mod kw)`` following the output pixel (DeSign);
+``phase = (oh mod kh) * kw + (ow mod kw)`` following the output pixel (DeSign), or with a ``pool``
+``(ph, pw)`` the pooled pixel ``(oh // ph, ow // pw)`` (thresholds before an OR pool);
 output ``acc``: the integer accumulator (last layer, or before a DySign unit).
 Weights are bits, ``w[k, c]``; ``PE`` channels x ``SIMD`` inputs per cycle.
 """
@@ -14,7 +15,7 @@ import numpy as np
 
 from flow.ops.hw import HWOp, Memory, Stream, divisors, memory_cost, signed_width
 from flow.packing import mvau_threshold_words, mvau_weight_words
-from flow.ops.threshold import threshold
+from flow.ops.threshold import pool_phase_cost, threshold
 
 
 def mvau_dot(x, weights, input_mode):
@@ -35,7 +36,8 @@ def mvau_output(dot, thresholds, p, mw):
     if p["output_mode"] == "acc":
         return dot
     layout = "NHWC" if dot.ndim == 4 else "NC"
-    return threshold(dot, dot_thresholds(thresholds, p["input_mode"], mw), p["period"], layout).astype(np.float32)
+    return threshold(dot, dot_thresholds(thresholds, p["input_mode"], mw), p["period"], layout,
+                     p["pool"]).astype(np.float32)
 
 
 def mvau(x, weights, thresholds, p):
@@ -65,6 +67,8 @@ class MVAU(HWOp):
             "output_mode": ("s", False, "threshold", {"threshold", "acc"}),
             # threshold period (kh, kw) over output pixels; (1, 1) unless DeSign
             "period": ("ints", False, [1, 1]),
+            # (ph, pw) of the OR pool after the unit: the phase advances per pooled pixel; (1, 1): no pool
+            "pool": ("ints", False, [1, 1]),
             # input channels of the sliding window feeding this layer (0: fully connected)
             "channels": ("i", False, 0),
             # qonnx datatype of the output
@@ -72,7 +76,7 @@ class MVAU(HWOp):
         }
 
     def params(self):
-        return {k: self.get_nodeattr(k) for k in ("input_mode", "output_mode", "period")}
+        return {k: self.get_nodeattr(k) for k in ("input_mode", "output_mode", "period", "pool")}
 
     def execute_node(self, context, graph):
         node = self.onnx_node
@@ -126,6 +130,8 @@ class MVAU(HWOp):
             t_luts, t_brams = memory_cost((mh // pe) * phases, pe * acc)
             luts, brams = luts + t_luts, brams + t_brams
             ffs += pe + (8 if phases > 1 else 0)  # output bits, phase counter
+            pool_luts, pool_ffs = pool_phase_cost(self.get_nodeattr("period"), self.get_nodeattr("pool"))
+            luts, ffs = luts + pool_luts, ffs + pool_ffs
         return {"luts": luts, "ffs": ffs, "brams18": brams}
 
     # ---- streams and code generation (RTL and HLS)
@@ -150,10 +156,11 @@ class MVAU(HWOp):
         pe, simd = self.get_nodeattr("PE"), self.get_nodeattr("SIMD")
         out_h, out_w = (self.get_nodeattr("out_shape")[:2] if len(self.get_nodeattr("out_shape")) == 3 else (1, 1))
         kh, kw = self.get_nodeattr("period")
+        pool_h, pool_w = self.get_nodeattr("pool")
         params = dict(MW=self.get_nodeattr("MW"), MH=self.get_nodeattr("MH"), PE=pe, SIMD=simd,
                       INPUT_MODE=int(self.get_nodeattr("input_mode") == "int"), IN_BITS=self.get_nodeattr("in_bits"),
                       OUTPUT_MODE=int(self.get_nodeattr("output_mode") == "acc"), ACC_BITS=self.acc_width(),
-                      OUT_H=out_h, OUT_W=out_w, PERIOD_H=kh, PERIOD_W=kw)
+                      OUT_H=out_h, OUT_W=out_w, PERIOD_H=kh, PERIOD_W=kw, POOL_H=pool_h, POOL_W=pool_w)
         weights = model.get_initializer(node.input[1]).astype(np.int64)
         memories = {"WEIGHTS_FILE": Memory(mvau_weight_words(weights, pe, simd), pe * simd, pe)}
         if self.get_nodeattr("output_mode") == "threshold":

@@ -4,6 +4,9 @@
 (bipolar output; ``out_bits=1`` gives bits 1/0 instead). Plain sign and
 BatchNorm fold to one phase (``kh = kw = 1``); DeSign to ``kh * kw`` phases in
 the layer's own output coordinates. Thresholds arrive as the second input.
+
+With a ``(ph, pw)`` pool after the unit (DeSign's ``conv -> max-pool -> BN -> DeSign -> sign``, thresholded
+before an OR pool), the phase is the pooled pixel's: ``h // ph`` and ``w // pw`` replace ``h`` and ``w``.
 """
 import math
 
@@ -13,27 +16,39 @@ from flow.ops.hw import ChannelFoldedOp, Memory, Stream, encode_bits, memory_cos
 from flow.packing import mvau_threshold_words
 
 
-def phase_index(height, width, period):
-    """``[H, W]`` map of the phase of each pixel for a ``(kh, kw)`` period."""
-    kh, kw = period
-    return (np.arange(height)[:, None] % kh) * kw + (np.arange(width)[None, :] % kw)
+def phase_index(height, width, period, pool=(1, 1)):
+    """``[H, W]`` map of the phase of each pixel for a ``(kh, kw)`` period: that of the pooled pixel
+    ``(h // ph, w // pw)`` it falls in, for a ``(ph, pw)`` pool (``(1, 1)``: the pixel's own)."""
+    (kh, kw), (ph, pw) = period, pool
+    return ((np.arange(height)[:, None] // ph) % kh) * kw + ((np.arange(width)[None, :] // pw) % kw)
 
 
-def per_pixel_thresholds(thr, height, width, period, layout):
+def pool_phase_cost(period, pool):
+    """``(luts, ffs)`` a pool adds to the phase counter (hw_templates/rtl/pixel_phase.sv): a sub-counter per
+    axis (``w mod pw``, ``h mod ph``), its compare and the phase's hold; none without phases or pool. Yosys
+    ``synth_xilinx`` measures 2-4 FFs and 4-17 LUTs for periods 2x2 and 3x3 with pools 2x2 and 3x3."""
+    if period[0] * period[1] == 1:
+        return 0, 0
+    bits = sum(math.ceil(math.log2(size)) for size in pool)
+    return 4 * bits, bits
+
+
+def per_pixel_thresholds(thr, height, width, period, layout, pool=(1, 1)):
     """The threshold of every pixel and channel: ``[C, H, W]`` (NCHW) or ``[H, W, C]`` (NHWC), contiguous."""
-    per_pixel = thr[:, phase_index(height, width, period)]
+    per_pixel = thr[:, phase_index(height, width, period, pool)]
     return np.ascontiguousarray(per_pixel if layout == "NCHW" else np.moveaxis(per_pixel, 0, -1))
 
 
-def threshold(acc, thr, period, layout="NCHW"):
+def threshold(acc, thr, period, layout="NCHW", pool=(1, 1)):
     """Golden model: compare ``acc`` with the phase thresholds; returns a boolean array.
 
-    ``acc`` is ``[N, C, H, W]`` / ``[N, H, W, C]`` (by ``layout``) or ``[N, C]``; ``thr`` is ``[C, kh*kw]``.
+    ``acc`` is ``[N, C, H, W]`` / ``[N, H, W, C]`` (by ``layout``) or ``[N, C]``; ``thr`` is ``[C, kh*kw]``;
+    ``pool``: the phases follow pooled pixels (``phase_index``).
     """
     if acc.ndim == 2:  # fully connected: one phase
         return acc >= thr[None, :, 0]
     height, width = acc.shape[2:4] if layout == "NCHW" else acc.shape[1:3]
-    return acc >= per_pixel_thresholds(thr, height, width, period, layout)[None]
+    return acc >= per_pixel_thresholds(thr, height, width, period, layout, pool)[None]
 
 
 class PixelThreshold(ChannelFoldedOp):
@@ -48,6 +63,8 @@ class PixelThreshold(ChannelFoldedOp):
             "acc_bits": ("i", False, 16),
             # (kh, kw): the spatial period of the thresholds; (1, 1) for plain sign
             "period": ("ints", False, [1, 1]),
+            # (ph, pw): the OR pool that follows; the phases advance per pooled pixel. (1, 1): no pool
+            "pool": ("ints", False, [1, 1]),
             # tensor layout of the accumulator: NCHW (streamlined graph) or NHWC (HW graph)
             "data_layout": ("s", False, "NCHW", {"NCHW", "NHWC"}),
             # output encoding: 0 -> bipolar -1/+1, 1 -> bits 0/1
@@ -61,8 +78,8 @@ class PixelThreshold(ChannelFoldedOp):
 
     def execute_node(self, context, graph):
         node = self.onnx_node
-        passed = threshold(context[node.input[0]], context[node.input[1]],
-                           self.get_nodeattr("period"), self.get_nodeattr("data_layout"))
+        passed = threshold(context[node.input[0]], context[node.input[1]], self.get_nodeattr("period"),
+                           self.get_nodeattr("data_layout"), self.get_nodeattr("pool"))
         context[node.output[0]] = encode_bits(passed, self.get_nodeattr("out_bits"))
 
     # ---- folding and estimates
@@ -76,7 +93,8 @@ class PixelThreshold(ChannelFoldedOp):
         kh, kw = self.get_nodeattr("period")
         luts, brams = memory_cost(channels // pe * kh * kw, pe * acc)
         luts += 40 + pe * acc + (pe * math.ceil(math.log2(kh * kw)) * acc // 2 if kh * kw > 1 else 0)
-        return {"luts": luts, "ffs": 30 + pe * (acc + 1), "brams18": brams}
+        pool_luts, pool_ffs = pool_phase_cost((kh, kw), self.get_nodeattr("pool"))
+        return {"luts": luts + pool_luts, "ffs": 30 + pe * (acc + 1) + pool_ffs, "brams18": brams}
 
     # ---- streams and code generation (RTL and HLS)
 
@@ -95,9 +113,9 @@ class PixelThreshold(ChannelFoldedOp):
 
     def core(self, model):
         h, w = self._pixels()
-        kh, kw = self.get_nodeattr("period")
+        (kh, kw), (pool_h, pool_w) = self.get_nodeattr("period"), self.get_nodeattr("pool")
         pe, acc = self.get_nodeattr("PE"), self.get_nodeattr("acc_bits")
         thresholds = model.get_initializer(self.onnx_node.input[1]).astype(np.int64)
         return "pixel_threshold", dict(H=h, W=w, C=self.get_nodeattr("in_shape")[-1], PE=pe, ACC_BITS=acc,
-                                       PERIOD_H=kh, PERIOD_W=kw), \
+                                       PERIOD_H=kh, PERIOD_W=kw, POOL_H=pool_h, POOL_W=pool_w), \
             {"THRESHOLDS_FILE": Memory(mvau_threshold_words(thresholds, pe, acc), pe * acc)}

@@ -6,6 +6,8 @@
 //   OUTPUT_MODE 0 (threshold):       y[c] = (binary ? pop : acc) >= T[c, phase]   (T signed ACC_BITS)
 //   OUTPUT_MODE 1 (acc):             y[c] = acc                                  (signed ACC_BITS)
 //   phase of output pixel (oh, ow) = (oh % PERIOD_H) * PERIOD_W + (ow % PERIOD_W); pixels row-major.
+//   Before a POOL_H x POOL_W OR pool, that of the pooled pixel:
+//   ((oh / POOL_H) % PERIOD_H) * PERIOD_W + ((ow / POOL_W) % PERIOD_W).
 // Golden model: flow/ops/mvau.py `mvau`.
 //
 // Layout, with NF = MH / PE, SF = MW / SIMD and P = PERIOD_H * PERIOD_W (streams as hw_templates/rtl/mvau.sv):
@@ -39,6 +41,8 @@ struct mvau_config {
     static const unsigned OUT_W = 1;        // output pixel columns per frame (1 when fully connected)
     static const unsigned PERIOD_H = 1;     // threshold period in output rows (DeSign)
     static const unsigned PERIOD_W = 1;     // threshold period in output columns (DeSign)
+    static const unsigned POOL_H = 1;       // rows of the OR pool after the unit (phase per pooled pixel)
+    static const unsigned POOL_W = 1;       // columns of the OR pool after the unit
 };
 
 // Derived constants and stream / memory word types of an MVAU configuration.
@@ -79,7 +83,8 @@ void mvau(hls::stream<typename mvau_traits<CFG>::in_t> &in, hls::stream<typename
 
     unsigned sf = 0, nf = 0;       // fold counters
     unsigned ow = 0;               // output column
-    unsigned phase_h = 0, phase_w = 0;  // (oh % PERIOD_H), (ow % PERIOD_W)
+    unsigned pool_h = 0, pool_w = 0;    // oh % POOL_H, ow % POOL_W
+    unsigned phase_h = 0, phase_w = 0;  // (oh / POOL_H) % PERIOD_H, (ow / POOL_W) % PERIOD_W
     const unsigned steps = CFG::OUT_H * CFG::OUT_W * T::NF * T::SF;
 steps_loop:
     for (unsigned step = 0; step < steps; step++) {
@@ -128,11 +133,18 @@ steps_loop:
             sf = 0;
             if (++nf == T::NF) {
                 nf = 0;
-                if (++phase_w == CFG::PERIOD_W) phase_w = 0;
+                if (++pool_w == CFG::POOL_W) {
+                    pool_w = 0;
+                    if (++phase_w == CFG::PERIOD_W) phase_w = 0;
+                }
                 if (++ow == CFG::OUT_W) {
                     ow = 0;
+                    pool_w = 0;
                     phase_w = 0;
-                    if (++phase_h == CFG::PERIOD_H) phase_h = 0;
+                    if (++pool_h == CFG::POOL_H) {
+                        pool_h = 0;
+                        if (++phase_h == CFG::PERIOD_H) phase_h = 0;
+                    }
                 }
             }
         }

@@ -1,7 +1,8 @@
 // pixel_threshold.hpp: per-channel, per-pixel-phase thresholding of an NHWC accumulator stream into bits.
 //
 // out[h, w, c] = acc[h, w, c] >= thr[c, phase], phase = (h mod PERIOD_H) * PERIOD_W + (w mod PERIOD_W),
-// signed comparison (flow/ops/threshold.py, `threshold`; DeSign when the period is larger than 1x1).
+// signed comparison (flow/ops/threshold.py, `threshold`; DeSign when the period is larger than 1x1). Before a
+// POOL_H x POOL_W OR pool the phase is the pooled pixel's: h / POOL_H and w / POOL_W replace h and w.
 //
 // Layout (same as hw_templates/rtl/pixel_threshold.sv): an input beat holds PE signed ACC_BITS lanes,
 // channels cf*PE .. cf*PE+PE-1 of one pixel; C/PE beats per pixel, H x W pixels per frame, row-major.
@@ -22,6 +23,8 @@ struct pixel_threshold_config {
     static const unsigned ACC_BITS = 16;  // bits of a signed accumulator and of a threshold
     static const unsigned PERIOD_H = 1;   // rows of the threshold period
     static const unsigned PERIOD_W = 1;   // columns of the threshold period
+    static const unsigned POOL_H = 1;     // rows of the OR pool that follows (phase per pooled pixel)
+    static const unsigned POOL_W = 1;     // columns of the OR pool that follows
 };
 
 template <class CFG>
@@ -40,7 +43,9 @@ void pixel_threshold(hls::stream<typename pixel_threshold_traits<CFG>::in_t> &in
                          thresholds[pixel_threshold_traits<CFG>::CF * pixel_threshold_traits<CFG>::P]) {
     typedef pixel_threshold_traits<CFG> T;
     static_assert(CFG::C % CFG::PE == 0, "PE must divide C");
-    unsigned cf = 0, w = 0, phase_h = 0, phase_w = 0;
+    unsigned cf = 0, w = 0;
+    unsigned pool_h = 0, pool_w = 0;    // h % POOL_H, w % POOL_W
+    unsigned phase_h = 0, phase_w = 0;  // (h / POOL_H) % PERIOD_H, (w / POOL_W) % PERIOD_W
 beats_loop:
     for (unsigned b = 0; b < CFG::H * CFG::W * T::CF; b++) {
 #pragma HLS PIPELINE II = 1
@@ -56,11 +61,18 @@ beats_loop:
         out.write(y);
         if (++cf == T::CF) {
             cf = 0;
-            if (++phase_w == CFG::PERIOD_W) phase_w = 0;
+            if (++pool_w == CFG::POOL_W) {
+                pool_w = 0;
+                if (++phase_w == CFG::PERIOD_W) phase_w = 0;
+            }
             if (++w == CFG::W) {
                 w = 0;
+                pool_w = 0;
                 phase_w = 0;
-                if (++phase_h == CFG::PERIOD_H) phase_h = 0;
+                if (++pool_h == CFG::POOL_H) {
+                    pool_h = 0;
+                    if (++phase_h == CFG::PERIOD_H) phase_h = 0;
+                }
             }
         }
     }

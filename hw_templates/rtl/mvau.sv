@@ -8,6 +8,8 @@
 //   OUTPUT_MODE 0 (threshold):       y[c] = (binary ? pop : acc) >= T[c, phase]   (T signed ACC_BITS)
 //   OUTPUT_MODE 1 (acc):             y[c] = acc                                  (signed ACC_BITS)
 //   phase of output pixel (oh, ow) = (oh % PERIOD_H) * PERIOD_W + (ow % PERIOD_W); pixels row-major.
+//   Before a POOL_H x POOL_W OR pool, that of the pooled pixel:
+//   ((oh / POOL_H) % PERIOD_H) * PERIOD_W + ((ow / POOL_W) % PERIOD_W).
 //   A threshold outside the reachable range means always / never; ACC_BITS must hold the stored thresholds
 //   (e.g. binary 0..MW+1: clog2(MW+2)+1 bits) and, in acc mode, +-MW or +-MW*2^(IN_BITS-1) (checked).
 //
@@ -41,6 +43,8 @@ module mvau #(
     parameter int unsigned OUT_W       = 1,   // output pixel columns per frame (1 when fully connected); >= 1
     parameter int unsigned PERIOD_H    = 1,   // threshold period in output rows (DeSign); >= 1
     parameter int unsigned PERIOD_W    = 1,   // threshold period in output columns (DeSign); >= 1
+    parameter int unsigned POOL_H      = 1,   // rows of the OR pool after the unit (phase per pooled pixel); >= 1
+    parameter int unsigned POOL_W      = 1,   // columns of the OR pool after the unit; >= 1
     // untyped string parameters (the portable form for $readmemh file names)
     parameter              WEIGHTS_FILE    = "weights.memh",    // $readmemh file of the weight memory
     parameter              THRESHOLDS_FILE = "thresholds.memh"  // $readmemh file of the thresholds (mode 0)
@@ -86,6 +90,7 @@ module mvau #(
     if (OUTPUT_MODE == 1 && ACC_BITS < RANGE_BITS) $error("ACC_BITS must be >= %0d in acc mode (instance %m)", RANGE_BITS);
     if (OUT_H < 1 || OUT_W < 1) $error("OUT_H and OUT_W must be >= 1 (instance %m)");
     if (PERIOD_H < 1 || PERIOD_W < 1) $error("PERIOD_H and PERIOD_W must be >= 1 (instance %m)");
+    if (POOL_H < 1 || POOL_W < 1) $error("POOL_H and POOL_W must be >= 1 (instance %m)");
   end
 
   // ---- output handshake: the pipeline advances while the skid register is empty
@@ -234,14 +239,16 @@ module mvau #(
     localparam int unsigned TAW = NF * P > 1 ? $clog2(NF * P) : 1;
     localparam int unsigned PB = P > 1 ? $clog2(P) : 1;
     logic [TAW-1:0] tbase_reg;  // nf * P
-    logic [PB-1:0] phase;       // (oh % PERIOD_H) * PERIOD_W + (ow % PERIOD_W) of the step's output pixel
+    logic [PB-1:0] phase;       // the threshold phase of the step's output pixel (pixel_phase)
     logic [PB-1:0] next_phase_unused;
 
     pixel_phase #(
         .H(OUT_H),
         .W(OUT_W),
         .PERIOD_H(PERIOD_H),
-        .PERIOD_W(PERIOD_W)
+        .PERIOD_W(PERIOD_W),
+        .POOL_H(POOL_H),
+        .POOL_W(POOL_W)
     ) u_phase (
         .ap_clk(ap_clk),
         .ap_rst_n(ap_rst_n),

@@ -4,6 +4,8 @@
 //
 // out[h, w, c] = acc[h, w, c] >= thr[c, phase], phase = (h mod PERIOD_H) * PERIOD_W + (w mod PERIOD_W),
 // signed comparison; PERIOD_H = PERIOD_W = 1 is a plain per-channel threshold (sign, folded BatchNorm).
+// Before a POOL_H x POOL_W OR pool the phase is the pooled pixel's: h / POOL_H and w / POOL_W replace h
+// and w (pixel_phase).
 //
 // Layout: an input beat holds PE signed ACC_BITS accumulators, channels cf*PE .. cf*PE+PE-1 of one
 // pixel (lane p at bits [p*ACC_BITS +: ACC_BITS]); C/PE beats per pixel, H x W pixels per frame,
@@ -22,6 +24,8 @@ module pixel_threshold #(
     parameter int unsigned ACC_BITS = 16,    // bits of a signed accumulator and of a threshold; >= 1
     parameter int unsigned PERIOD_H = 1,     // rows of the threshold period; >= 1
     parameter int unsigned PERIOD_W = 1,     // columns of the threshold period; >= 1
+    parameter int unsigned POOL_H = 1,       // rows of the OR pool that follows (phase per pooled pixel); >= 1
+    parameter int unsigned POOL_W = 1,       // columns of the OR pool that follows; >= 1
     // $readmemh file of the threshold words; required. A string, left untyped so that every tool reads it.
     parameter THRESHOLDS_FILE = ""
 ) (
@@ -81,7 +85,9 @@ module pixel_threshold #(
       .H(H),
       .W(W),
       .PERIOD_H(PERIOD_H),
-      .PERIOD_W(PERIOD_W)
+      .PERIOD_W(PERIOD_W),
+      .POOL_H(POOL_H),
+      .POOL_W(POOL_W)
   ) u_phase (
       .ap_clk(ap_clk),
       .ap_rst_n(ap_rst_n),

@@ -14,15 +14,18 @@ from tests.rtl.axis import VARIANTS, StreamSink, StreamSource, reset, run_bench
 
 MIN_FRAMES = 2  # frames per variant (more for tiny frames, so the timing check spans >= 64 cycles)
 
-# id -> (MW, MH, PE, SIMD, input_mode, in_bits, output_mode, (OUT_H, OUT_W), (PERIOD_H, PERIOD_W))
+# id -> (MW, MH, PE, SIMD, input_mode, in_bits, output_mode, (OUT_H, OUT_W), (PERIOD_H, PERIOD_W), (POOL_H, POOL_W))
 CASES = {
-    "bin_thr_conv": (32, 16, 4, 8, "binary", 1, "threshold", (3, 5), (2, 2)),
-    "bin_thr_fc_odd": (18, 6, 3, 9, "binary", 1, "threshold", (1, 1), (1, 1)),
-    "int_thr_conv": (27, 8, 2, 3, "int", 8, "threshold", (4, 3), (2, 2)),
-    "bin_acc_fc": (64, 10, 5, 16, "binary", 1, "acc", (1, 1), (1, 1)),
-    "int_acc_serial": (20, 6, 1, 1, "int", 4, "acc", (2, 3), (1, 1)),  # PE = SIMD = 1: no adder tree
+    "bin_thr_conv": (32, 16, 4, 8, "binary", 1, "threshold", (3, 5), (2, 2), (1, 1)),
+    "bin_thr_fc_odd": (18, 6, 3, 9, "binary", 1, "threshold", (1, 1), (1, 1), (1, 1)),
+    "int_thr_conv": (27, 8, 2, 3, "int", 8, "threshold", (4, 3), (2, 2), (1, 1)),
+    "bin_acc_fc": (64, 10, 5, 16, "binary", 1, "acc", (1, 1), (1, 1), (1, 1)),
+    "int_acc_serial": (20, 6, 1, 1, "int", 4, "acc", (2, 3), (1, 1), (1, 1)),  # PE = SIMD = 1: no adder tree
     # NF = SF = 1: one output beat per cycle; the last row and column of a frame end mid-period
-    "bin_thr_parallel": (10, 3, 3, 10, "binary", 1, "threshold", (5, 4), (3, 2)),
+    "bin_thr_parallel": (10, 3, 3, 10, "binary", 1, "threshold", (5, 4), (3, 2), (1, 1)),
+    # before a 2x2 OR pool: the phase follows the pooled pixel; odd map, periods 2x2 and 3x3
+    "bin_thr_pool2x2": (18, 4, 2, 9, "binary", 1, "threshold", (5, 7), (2, 2), (2, 2)),
+    "int_thr_pool2x2_p3x3": (12, 3, 3, 4, "int", 4, "threshold", (5, 7), (3, 3), (2, 2)),
 }
 
 
@@ -35,15 +38,15 @@ def signed_bits(lo, hi):
 
 
 def frames_per_variant(name):
-    mw, mh, pe, simd, _, _, _, (oh, ow), _ = CASES[name]
+    mw, mh, pe, simd, _, _, _, (oh, ow), _, _ = CASES[name]
     return max(MIN_FRAMES, 1 + math.ceil(64 / (oh * ow * (mh // pe) * (mw // simd))))
 
 
 def make_case(name):
     """Deterministic data of a case: parameters, weights, thresholds and input frames for all variants."""
-    mw, mh, pe, simd, input_mode, in_bits, output_mode, (oh, ow), period = CASES[name]
+    mw, mh, pe, simd, input_mode, in_bits, output_mode, (oh, ow), period, pool = CASES[name]
     rng = np.random.default_rng(sum(map(ord, name)))
-    params = {"input_mode": input_mode, "output_mode": output_mode, "period": list(period)}
+    params = {"input_mode": input_mode, "output_mode": output_mode, "period": list(period), "pool": list(pool)}
     weights = rng.integers(0, 2, size=(mw, mh))
     frames = frames_per_variant(name) * len(VARIANTS)
     shape = (frames, mw) if (oh, ow) == (1, 1) else (frames, oh, ow, mw)
@@ -70,7 +73,8 @@ def make_case(name):
         acc_bits = signed_bits(lo, hi) + (2 if input_mode == "int" else 0)  # exact, or sign-extended
     hw = {"MW": mw, "MH": mh, "PE": pe, "SIMD": simd, "INPUT_MODE": int(input_mode == "int"),
           "IN_BITS": in_bits, "OUTPUT_MODE": int(output_mode == "acc"), "ACC_BITS": acc_bits,
-          "OUT_H": oh, "OUT_W": ow, "PERIOD_H": period[0], "PERIOD_W": period[1]}
+          "OUT_H": oh, "OUT_W": ow, "PERIOD_H": period[0], "PERIOD_W": period[1], "POOL_H": pool[0],
+          "POOL_W": pool[1]}
     return hw, params, weights, thresholds, x
 
 

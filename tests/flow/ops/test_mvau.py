@@ -29,13 +29,14 @@ def naive_int_dot(x, weights):
     return out
 
 
-def naive_compare(acc, thr, period):
-    """``acc[n, ..., c] >= thr[c, phase]``; the phase follows the output pixel ``(oh, ow)`` of NHWC input."""
-    kh, kw = period
+def naive_compare(acc, thr, period, pool=(1, 1)):
+    """``acc[n, ..., c] >= thr[c, phase]``; the phase follows the output pixel ``(oh, ow)`` of NHWC input, or the
+    pooled pixel ``(oh // ph, ow // pw)`` it falls in."""
+    (kh, kw), (ph, pw) = period, pool
     out = np.zeros(acc.shape, dtype=np.float32)
     for index in np.ndindex(*acc.shape):
         c = index[-1]
-        phase = (index[1] % kh) * kw + (index[2] % kw) if acc.ndim == 4 else 0
+        phase = (index[1] // ph % kh) * kw + (index[2] // pw % kw) if acc.ndim == 4 else 0
         out[index] = float(int(acc[index]) >= int(thr[c, phase]))
     return out
 
@@ -55,14 +56,14 @@ def test_binary_dot(x_shape):
     x, weights = random_case(np.random.default_rng(list(x_shape)), x_shape, 6, "binary")
     popcount = naive_popcount(x, weights)
     np.testing.assert_array_equal(mvau_dot(x, weights, "binary"), 2 * popcount - x_shape[-1])
-    params = {"input_mode": "binary", "output_mode": "acc", "period": [1, 1]}
+    params = {"input_mode": "binary", "output_mode": "acc", "period": [1, 1], "pool": [1, 1]}
     np.testing.assert_array_equal(mvau(x, weights, None, params), 2 * popcount - x_shape[-1])
 
 
 @pytest.mark.parametrize("x_shape", SHAPES)
 def test_int_dot(x_shape):
     x, weights = random_case(np.random.default_rng(list(x_shape)), x_shape, 6, "int")
-    params = {"input_mode": "int", "output_mode": "acc", "period": [1, 1]}
+    params = {"input_mode": "int", "output_mode": "acc", "period": [1, 1], "pool": [1, 1]}
     np.testing.assert_array_equal(mvau(x, weights, None, params), naive_int_dot(x, weights))
 
 
@@ -73,15 +74,17 @@ def extreme_thresholds(rng, mh, phases, low, high):
     return thr.astype(np.float32)
 
 
-@pytest.mark.parametrize("x_shape, period", [
-    pytest.param((6, 27), (1, 1), id="fc"),
-    pytest.param((2, 7, 5, 27), (1, 1), id="nhwc"),
-    pytest.param((2, 7, 5, 27), (2, 2), id="nhwc-period2x2"),
-    pytest.param((2, 5, 6, 8), (3, 2), id="nhwc-period3x2"),
+@pytest.mark.parametrize("x_shape, period, pool", [
+    pytest.param((6, 27), (1, 1), (1, 1), id="fc"),
+    pytest.param((2, 7, 5, 27), (1, 1), (1, 1), id="nhwc"),
+    pytest.param((2, 7, 5, 27), (2, 2), (1, 1), id="nhwc-period2x2"),
+    pytest.param((2, 5, 6, 8), (3, 2), (1, 1), id="nhwc-period3x2"),
+    pytest.param((2, 5, 7, 8), (2, 2), (2, 2), id="nhwc-period2x2-pool2x2"),
+    pytest.param((2, 7, 5, 8), (3, 3), (2, 2), id="nhwc-period3x3-pool2x2"),
 ])
 @pytest.mark.parametrize("input_mode", ["binary", "int"])
-def test_threshold_output(x_shape, period, input_mode):
-    rng = np.random.default_rng([*x_shape, *period])
+def test_threshold_output(x_shape, period, pool, input_mode):
+    rng = np.random.default_rng([*x_shape, *period, *pool])
     mw, mh = x_shape[-1], 6
     x, weights = random_case(rng, x_shape, mh, input_mode)
     phases = period[0] * period[1]
@@ -90,9 +93,9 @@ def test_threshold_output(x_shape, period, input_mode):
     else:  # thresholds on the signed sum
         acc = naive_int_dot(x, weights)
         thr = extreme_thresholds(rng, mh, phases, int(acc.min()), int(acc.max()))
-    params = {"input_mode": input_mode, "output_mode": "threshold", "period": list(period)}
+    params = {"input_mode": input_mode, "output_mode": "threshold", "period": list(period), "pool": list(pool)}
     got = mvau(x, weights, thr, params)
-    expected = naive_compare(acc, thr, period)
+    expected = naive_compare(acc, thr, period, pool)
     assert expected.min() == 0 and expected.max() == 1
     np.testing.assert_array_equal(got, expected)
 
@@ -103,16 +106,16 @@ def mvau_op(**attrs):
     return getCustomOp(helper.make_node("MVAU", ["x", "w", "t"], ["y"], domain="flow.ops", **attrs))
 
 
-@pytest.mark.parametrize("output_mode", ["threshold", "acc"])
-def test_mvau_node(one_node, run, output_mode):
+@pytest.mark.parametrize("output_mode, pool", [("threshold", (1, 1)), ("threshold", (2, 2)), ("acc", (1, 1))])
+def test_mvau_node(one_node, run, output_mode, pool):
     rng = np.random.default_rng(11)
     x, weights = random_case(rng, (1, 7, 5, 27), 6, "binary")
     thr = extreme_thresholds(rng, 6, 4, 0, 27)
     consts = {"w": weights, "t": thr} if output_mode == "threshold" else {"w": weights}
     model = one_node("MVAU", {"x": x}, (1, 7, 5, 6), consts=consts, MW=27, MH=6, output_mode=output_mode,
-                     period=[2, 2])
+                     period=[2, 2], pool=list(pool))
     popcount = naive_popcount(x, weights)
-    expected = naive_compare(popcount, thr, (2, 2)) if output_mode == "threshold" else 2 * popcount - 27
+    expected = naive_compare(popcount, thr, (2, 2), pool) if output_mode == "threshold" else 2 * popcount - 27
     np.testing.assert_array_equal(run(model, {"x": x}), expected)
 
 
@@ -164,3 +167,24 @@ def test_resources(mw, mh, channels, out_shape, output_mode, input_mode):
     for (pe_a, simd_a), (pe_b, simd_b) in itertools.permutations(luts, 2):
         if pe_a <= pe_b and simd_a <= simd_b:
             assert luts[pe_a, simd_a] < luts[pe_b, simd_b], ((pe_a, simd_a), (pe_b, simd_b))
+
+
+@pytest.mark.parametrize("period", [[2, 2], [3, 3]])
+def test_pool_costs_a_few_counter_bits(period):
+    attrs = dict(MW=72, MH=16, PE=4, SIMD=8, channels=8, out_shape=[10, 10, 16], period=period)
+    plain, pooled = mvau_op(**attrs).resources(), mvau_op(**attrs, pool=[2, 2]).resources()
+    assert 0 < pooled["luts"] - plain["luts"] <= 20 and 0 < pooled["ffs"] - plain["ffs"] <= 4
+    assert pooled["brams18"] == plain["brams18"]
+    # no thresholds, or one phase: nothing to pool
+    for other in (dict(output_mode="acc"), dict(period=[1, 1])):
+        assert mvau_op(**{**attrs, **other}, pool=[2, 2]).resources() == mvau_op(**{**attrs, **other}).resources()
+
+
+def test_core_parameters_carry_the_pool(one_node):
+    consts = {"w": np.zeros((72, 16)), "t": np.zeros((16, 4))}
+    model = one_node("MVAU", {"x": np.zeros((1, 5, 7, 72))}, (1, 5, 7, 16), consts=consts, MW=72, MH=16, PE=4,
+                     SIMD=8, period=[2, 2], pool=[2, 3])
+    op = getCustomOp(model.graph.node[0])
+    op.set_nodeattr("out_shape", [5, 7, 16])  # an HW attribute (to_hw)
+    _, params, _ = op.core(model)
+    assert [params[k] for k in ("OUT_H", "OUT_W", "PERIOD_H", "PERIOD_W", "POOL_H", "POOL_W")] == [5, 7, 2, 2, 2, 3]
