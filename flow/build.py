@@ -119,9 +119,11 @@ def step_streamline(model, cfg):
     from qonnx.transformation.infer_shapes import InferShapes
 
     from flow.transforms.dynamic import CollapseDynamicSign
+    from flow.transforms.pool_order import MoveScalarMulPastMaxPool, ThresholdBeforePool
     from flow.transforms.streamline import AbsorbIntoThreshold, FoldWeightQuant, SplitInputQuant, check_streamlined
 
-    for transform in (FoldWeightQuant(), SplitInputQuant(), CollapseDynamicSign(), AbsorbIntoThreshold(), InferShapes()):
+    for transform in (FoldWeightQuant(), SplitInputQuant(), MoveScalarMulPastMaxPool(), CollapseDynamicSign(),
+                      ThresholdBeforePool(), AbsorbIntoThreshold(), InferShapes()):
         model = model.transform(transform)
     check_streamlined(model)
     return model
@@ -132,8 +134,9 @@ def step_lower(model, cfg):
     from qonnx.transformation.infer_shapes import InferShapes
 
     from flow.transforms.lower import CancelTransposes, FlattenNHWC, LowerConv, LowerMaxPool, MoveTransposePastThreshold
+    from flow.transforms.pool_order import AbsorbChannelFlips
 
-    model = model.transform(LowerConv()).transform(LowerMaxPool())
+    model = model.transform(LowerConv()).transform(LowerMaxPool()).transform(AbsorbChannelFlips())
     model = apply_until_stable(model, [MoveTransposePastThreshold(), CancelTransposes(), FlattenNHWC()])
     return model.transform(InferShapes())
 

@@ -6,7 +6,7 @@ from qonnx.transformation.base import Transformation
 from flow.graph import const, execute_nodes, integer_exponent, node_error, power_of_two_exponent, single_consumer
 from flow.ops.base import make_node
 from flow.ops.dynamic_threshold import PARAM_NAMES, dynamic_threshold
-from flow.transforms.streamline import accumulator, affine_chain
+from flow.transforms.streamline import LINEAR_OPS, accumulator, affine_chain
 from flow.transforms.thresholds import chain_values, thresholds_from_predicate
 
 #: the statistic path of models.activations.DynamicSign, from the Gather back to the channel sum
@@ -37,22 +37,23 @@ def _quant_range(model, node):
     return exp, 0, 2 ** bits - 1 - narrow
 
 
-def _exponent_between(model, layer, tensor):
-    """Power-of-two exponent of the Mul nodes between a layer's accumulator and ``tensor``."""
+def _exponent_between(model, source, tensor):
+    """Power-of-two exponent of the Mul nodes between the accumulator ``source`` and ``tensor``."""
     exp = 0
-    while tensor != layer.output[0]:
+    while tensor != source:
         node = model.find_producer(tensor)
         if node is None or node.op_type != "Mul" or power_of_two_exponent(const(model, node.input[1])) is None:
-            raise node_error(node or layer, "only power-of-two scaling may sit between a layer and its DySign statistic")
+            raise node_error(node or model.find_producer(source), "only power-of-two scaling may sit between a "
+                             "layer and its DySign statistic")
         exp += power_of_two_exponent(const(model, node.input[1]))
         tensor = node.input[0]
     return exp
 
 
-def integer_mlp(model, layer, stat):
+def integer_mlp(model, source, stat):
     """Integer parameters and weights of the statistic path ``stat`` (see ``STAT_PATH``)."""
     reduce_sum, mul, q_node, mm1, relu, r_node, mm2, u_node, div, rnd, add, _ = stat
-    exp = _exponent_between(model, layer, reduce_sum.input[0])
+    exp = _exponent_between(model, source, reduce_sum.input[0])
     exp += power_of_two_exponent(const(model, mul.input[1])) or 0
     q_exp, q_min, q_max = _quant_range(model, q_node)
     w1, w2 = const(model, mm1.input[1]), const(model, mm2.input[1])
@@ -89,9 +90,9 @@ class CollapseDynamicSign(Transformation):
             act = single_consumer(model, sub.output[0])
             if act is None or act.op_type != "BipolarQuant":
                 raise node_error(sub, "a DySign threshold must feed a sign (BipolarQuant)")
-            layer, chain = _chain_to_layer(model, sub.input[0])
+            layer, source, chain = _chain_to_layer(model, sub.input[0])
             bound, channels = accumulator(model, layer)
-            params, w1, w2 = integer_mlp(model, layer, stat)
+            params, w1, w2 = integer_mlp(model, source, stat)
             acc_values = np.arange(-bound, bound + 1)
             g = chain_values(model, chain, acc_values, channels, (1, 1), spatial=False)  # R, C, 1
             passed = (g - table.astype(np.float32)[None, None, :]) >= 0  # R, C, codes
@@ -100,10 +101,10 @@ class CollapseDynamicSign(Transformation):
             for key, value in (("w1", w1), ("w2", w2), ("thr", thr), ("dir", direction)):
                 inits[key] = model.make_new_valueinfo_name()
                 model.set_initializer(inits[key], np.asarray(value, dtype=np.float32))
-            node = make_node("DynamicThreshold", [layer.output[0], inits["w1"], inits["w2"], inits["thr"], inits["dir"]],
+            node = make_node("DynamicThreshold", [source, inits["w1"], inits["w2"], inits["thr"], inits["dir"]],
                              [act.output[0]], name=f"DynamicThreshold_{act.name}", **params)
-            replaced = _between(model, layer.output[0], act.output[0])
-            _check_against_graph(model, layer, replaced, sub, node, bound)
+            replaced = _between(model, source, act.output[0])
+            _check_against_graph(model, source, replaced, sub, node, bound)
             model.graph.node.insert(list(model.graph.node).index(act), node)
             for old in replaced:
                 model.graph.node.remove(old)
@@ -112,22 +113,25 @@ class CollapseDynamicSign(Transformation):
 
 
 def _chain_to_layer(model, tensor):
-    """Layer and affine chain ending at ``tensor`` (the BatchNorm side of DySign)."""
-    fake = type("Act", (), {"input": [tensor]})
-    layer, chain = affine_chain(model, fake)
-    if layer is None:
-        raise node_error(model.find_producer(tensor), "the DySign BatchNorm side must be constant elementwise ops after a layer")
-    return layer, chain
+    """``(layer, source, chain)``: the affine chain ending at ``tensor`` (the BatchNorm side of DySign) reads
+    ``source``, the layer's accumulator or, in the published DeSign order, its max-pool."""
+    source, chain = affine_chain(model, tensor)
+    pooled = source is not None and source.op_type == "MaxPool"
+    layer = model.find_producer(source.input[0]) if pooled else source
+    if layer is None or layer.op_type not in LINEAR_OPS:
+        raise node_error(model.find_producer(tensor), "the DySign BatchNorm side must be constant elementwise ops "
+                         "after a layer or after a max-pool of its accumulator")
+    return layer, source.output[0], chain
 
 
-def _check_against_graph(model, layer, replaced, sub, node, bound, samples=8, seed=0):
+def _check_against_graph(model, source, replaced, sub, node, bound, samples=8, seed=0):
     """The integer node must reproduce the float subgraph on random accumulators."""
-    shape = model.get_tensor_shape(layer.output[0])
+    shape = model.get_tensor_shape(source)
     rng = np.random.default_rng(seed)
     acc = rng.integers(-bound, bound + 1, size=(samples, *shape[1:])).astype(np.float32)
     acc[: samples // 2] = np.round(acc[: samples // 2] / 4)  # smaller sums reach other codes
     sub_nodes = [n for n in replaced if n is not replaced[-1]]  # all but the sign
-    expected = np.concatenate([execute_nodes(model, sub_nodes, {layer.output[0]: acc[i:i + 1]}, sub.output[0])
+    expected = np.concatenate([execute_nodes(model, sub_nodes, {source: acc[i:i + 1]}, sub.output[0])
                                for i in range(samples)]) >= 0
     op_inputs = [const(model, i) for i in node.input[1:]]
     got = dynamic_threshold(acc, op_inputs[0], op_inputs[1], op_inputs[2].astype(np.int64),

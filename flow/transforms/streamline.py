@@ -120,6 +120,9 @@ def value_bound(model, tensor):
         return 2 ** (bits - 1) if signed else 2 ** bits - 1
     if node.op_type in ("MaxPool", "Reshape", "Flatten", "Transpose"):
         return value_bound(model, node.input[0])
+    if node.op_type == "Mul" and const(model, node.input[1]) is not None and \
+            np.all(np.abs(const(model, node.input[1])) == 1):  # a channel flip (pool_order) keeps |x|
+        return value_bound(model, node.input[0])
     if node.op_type == "Pad":
         inner = value_bound(model, node.input[0])
         pad = const(model, node.input[2]) if len(node.input) > 2 and node.input[2] else 0
@@ -146,17 +149,13 @@ def accumulator(model, layer):
     return fan_in * bound, channels
 
 
-def affine_chain(model, act):
-    """``(layer, chain)``: the constant elementwise ops between a layer and the activation ``act``."""
-    chain, tensor = [], act.input[0]
+def affine_chain(model, tensor):
+    """``(source, chain)``: the constant elementwise ops ending at ``tensor``, and the node before them."""
+    chain = []
     while True:
         node = model.find_producer(tensor)
-        if node is None:
-            return None, None
-        if node.op_type in LINEAR_OPS:
+        if node is None or node.op_type not in AFFINE_OPS or any(const(model, i) is None for i in node.input[1:]):
             return node, chain[::-1]
-        if node.op_type not in AFFINE_OPS or any(const(model, i) is None for i in node.input[1:]):
-            return None, None
         chain.append(node)
         tensor = node.input[0]
 
@@ -176,8 +175,8 @@ class AbsorbIntoThreshold(Transformation):
 
     def apply(self, model):
         for act in model.get_nodes_by_op_type("BipolarQuant"):
-            layer, chain = affine_chain(model, act)
-            if layer is None or not chain or len(model.find_consumers(layer.output[0])) != 1:
+            layer, chain = affine_chain(model, act.input[0])
+            if layer is None or layer.op_type not in LINEAR_OPS or len(model.find_consumers(layer.output[0])) != 1:
                 continue
             bound, channels = accumulator(model, layer)
             spatial = layer.op_type == "Conv"

@@ -76,7 +76,11 @@ def chain_values(model, chain, acc_values, channels, period, spatial, extra=None
             feed = np.broadcast_to(part[:, None, None, None], (len(part), channels, kh, kw))
         else:
             feed = np.broadcast_to(part[:, None], (len(part), channels))
-        out = run_nodes(model, chain, {chain[0].input[0]: np.ascontiguousarray(feed)}, chain[-1].output[0], overrides)
+        if chain:
+            out = run_nodes(model, chain, {chain[0].input[0]: np.ascontiguousarray(feed)}, chain[-1].output[0],
+                            overrides)
+        else:  # a sign right after the layer (or its pool)
+            out = feed
         rows.append(out.reshape(len(part), channels, kh * kw))
     return np.concatenate(rows)
 

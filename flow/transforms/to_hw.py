@@ -10,7 +10,9 @@ from flow.ops.base import make_node
 #: ops whose output is a binary stream
 BINARY_SOURCES = ("PixelThreshold", "DynamicThreshold", "BipolarQuant")
 #: ops that pass a stream's element type through
-PASS_THROUGH = ("SlidingWindow", "BinaryMaxPool", "Transpose", "Flatten", "Reshape")
+#: HW max-pools (of bits, or of accumulators before a DySign unit in the published DeSign order)
+POOL_OPS = ("BinaryMaxPool",)
+PASS_THROUGH = ("SlidingWindow", *POOL_OPS, "Transpose", "Flatten", "Reshape")
 
 
 def stream_kind(model, tensor):
@@ -49,7 +51,8 @@ class ToMVAU(Transformation):
                 model.set_initializer(t_name, thr.astype(np.float32))
                 node = make_node("MVAU", [matmul.input[0], w_name, t_name], [thr_node.output[0]],
                                  name=f"MVAU_{matmul.name}", output_mode="threshold",
-                                 period=getCustomOp(thr_node).get_nodeattr("period"), **attrs)
+                                 period=getCustomOp(thr_node).get_nodeattr("period"),
+                                 pool=getCustomOp(thr_node).get_nodeattr("pool"), **attrs)
                 model.graph.node.remove(thr_node)
             else:
                 node = make_node("MVAU", [matmul.input[0], w_name], [matmul.output[0]], name=f"MVAU_{matmul.name}",
@@ -90,8 +93,10 @@ class BinaryStreamsAsBits(Transformation):
             for consumer in model.find_consumers(sign.output[0]) or []:
                 consumer.input[list(consumer.input).index(sign.output[0])] = bits
             index = list(model.graph.node).index(sign)
-            model.graph.node.insert(index + 1, helper.make_node("Add", [sign.output[0], one], [shifted]))
-            model.graph.node.insert(index + 2, helper.make_node("Mul", [shifted, half], [bits]))
+            model.graph.node.insert(index + 1, helper.make_node("Add", [sign.output[0], one], [shifted],
+                                                                name=f"ToBits_{sign.name}_add"))
+            model.graph.node.insert(index + 2, helper.make_node("Mul", [shifted, half], [bits],
+                                                                name=f"ToBits_{sign.name}_mul"))
         return model, False
 
 
@@ -105,16 +110,28 @@ class AnnotateHW(Transformation):
             op = getCustomOp(node)
             op.set_nodeattr("in_shape", model.get_tensor_shape(node.input[0])[1:])
             op.set_nodeattr("out_shape", model.get_tensor_shape(node.output[0])[1:])
-            if node.op_type == "SlidingWindow":
-                kind, bits = stream_kind(model, node.input[0])
-                op.set_nodeattr("bits", bits)
+            if node.op_type == "SlidingWindow":  # its elements are its MVAU's inputs
+                op.set_nodeattr("bits", getCustomOp(single_consumer(model, node.output[0])).get_nodeattr("in_bits"))
             if node.op_type in ("PixelThreshold", "DynamicThreshold"):
-                producer = model.find_producer(node.input[0])
-                if producer is not None and producer.op_type == "MVAU":  # same element width on the stream
+                producer = accumulator_producer(model, node.input[0])
+                if producer is not None:  # same element width on the stream
                     op.set_nodeattr("acc_bits", getCustomOp(producer).acc_width())
+            if node.op_type in POOL_OPS and accumulator_producer(model, node.input[0]) is not None:
+                # a max-pool of accumulators (DySign in the published DeSign order)
+                op.set_nodeattr("bits", getCustomOp(accumulator_producer(model, node.input[0])).acc_width())
             if node.op_type == "DynamicThreshold":
                 op.set_nodeattr("hidden", int(const(model, node.input[1]).shape[1]))
         return model, False
+
+
+def accumulator_producer(model, tensor):
+    """The MVAU whose accumulators reach ``tensor``, directly or through a max-pool, or None."""
+    node = model.find_producer(tensor)
+    while node is not None and node.op_type in POOL_OPS:
+        node = model.find_producer(node.input[0])
+    if node is None or node.op_type != "MVAU" or getCustomOp(node).get_nodeattr("output_mode") != "acc":
+        return None
+    return node
 
 
 #: host-side ops after the scores that keep their order when their constant is positive
