@@ -1,5 +1,5 @@
-"""Every notebook in notebooks/ runs top to bottom in a fresh kernel (in a temporary folder), and the
-end-to-end one reports its bit-exact check."""
+"""Every notebook in notebooks/ runs top to bottom in a fresh kernel (in a temporary folder), and each
+reports its bit-exact checks."""
 from pathlib import Path
 
 import nbformat
@@ -10,7 +10,7 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.i
 
 
 def test_there_are_notebooks():
-    assert [path.name for path in NOTEBOOKS] == ["digits_end_to_end.ipynb"]
+    assert [path.name for path in NOTEBOOKS] == ["design_published.ipynb", "digits_end_to_end.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
@@ -22,3 +22,7 @@ def test_notebook_runs(path, tmp_path):
     if path.stem == "digits_end_to_end":
         assert "every prediction equal to PyTorch's (bit-exact)" in text
         assert (tmp_path / "out" / "notebook" / "build" / "deploy" / "signflow_driver.py").is_file()
+    if path.stem == "design_published":
+        assert "threshold_2x2_v2 [[1, 1], [3, 3]]: rank" in text
+        assert "then OR-pool: equal to the published order on every pixel" in text
+        assert "published order: every prediction equal to PyTorch's (bit-exact)" in text
