@@ -69,22 +69,27 @@ class FastGraph:
         bits = self.consts[node.input[1]]  # (kh, kw, C) x MH
         source = window.onnx_node.input[0]
         stride = tuple(window.get_nodeattr("stride"))
-        # binary: (2x - 1).(2w - 1) = x.(4w - 2) - sum(2w - 1), with x in bits padded by bit 0
-        scale, pad_value = (2.0, 0.0) if binary else (1.0, window.get_nodeattr("pad_value"))
+        # binary: (2x - 1).(2w - 1) = x.(4w - 2) - sum(2w - 1), with x in bits (padding bits included)
+        scale = 2.0 if binary else 1.0
+        pad_values = torch.tensor(window.get_nodeattr("pad_values") or [0.0] * channels, dtype=torch.float32)
         bipolar = 2 * bits.reshape(kh, kw, channels, -1).transpose(3, 2, 0, 1) - 1
         weight = torch.from_numpy(scale * bipolar).float().contiguous(memory_format=torch.channels_last)
         offset = bipolar.sum(axis=(1, 2, 3)).astype(np.float32) if binary else np.zeros(bits.shape[1], np.float32)
         if mvau.get_nodeattr("output_mode") == "threshold":
             oh, ow, _ = mvau.get_nodeattr("out_shape")
             thr = dot_thresholds(self.consts[node.input[2]], mvau.get_nodeattr("input_mode"), bits.shape[0])
-            limit = torch.from_numpy(per_pixel_thresholds(thr, oh, ow, mvau.get_nodeattr("period"), "NHWC") + offset)
+            limit = torch.from_numpy(per_pixel_thresholds(thr, oh, ow, mvau.get_nodeattr("period"), "NHWC",
+                                                              mvau.get_nodeattr("pool")) + offset)
         else:
             limit = None
 
         def run(ctx):
             x = torch.from_numpy(np.ascontiguousarray(ctx[source], dtype=np.float32))  # NHWC
-            if any((top, left, bottom, right)):
-                x = F.pad(x, (0, 0, left, right, top, bottom), value=pad_value)
+            if any((top, left, bottom, right)):  # padded per channel
+                n, height, width, _ = x.shape
+                padded = pad_values.expand(n, height + top + bottom, width + left + right, channels).clone()
+                padded[:, top:top + height, left:left + width] = x
+                x = padded
             with torch.no_grad():  # channels-last convolution: no layout copies
                 out = F.conv2d(x.permute(0, 3, 1, 2), weight, stride=stride).permute(0, 2, 3, 1)
                 out = (out - torch.from_numpy(offset)) if limit is None else torch.ge(out, limit).float()

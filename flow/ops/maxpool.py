@@ -1,4 +1,8 @@
-"""Max-pool on an NHWC binary stream: the max of bits (or of -1/+1) is an OR over the window."""
+"""Max-pool on an NHWC stream (FINN's StreamingMaxPool), of bits or of signed integers.
+
+On binary streams the max (of bits, or of -1/+1) is an OR over the window; integer streams (``bits > 1``,
+two's complement) carry e.g. accumulators that DySign thresholds after the pool in DeSign's published order.
+"""
 import numpy as np
 
 from flow.ops.hw import ChannelFoldedOp, Stream, memory_cost, window_dims
@@ -16,8 +20,8 @@ def maxpool_nhwc(x, kernel, stride):
     return out
 
 
-class BinaryMaxPool(ChannelFoldedOp):
-    """Window max over an NHWC stream of binary values."""
+class StreamingMaxPool(ChannelFoldedOp):
+    """Window max over an NHWC stream of bits or signed integers."""
 
     def get_nodeattr_types(self):
         return {
@@ -28,6 +32,8 @@ class BinaryMaxPool(ChannelFoldedOp):
             "stride": ("ints", True, []),
             # channels processed per cycle; divides the channels
             "PE": ("i", False, 1),
+            # bits per stream element: 1 for a stream of bits (max = OR), > 1 for signed integers
+            "bits": ("i", False, 1),
             # qonnx datatype of the stream
             "out_dtype": ("s", False, "BIPOLAR"),
         }
@@ -50,23 +56,29 @@ class BinaryMaxPool(ChannelFoldedOp):
     def resources(self):
         height, width, channels = self.get_nodeattr("in_shape")
         kh, kw = self.get_nodeattr("kernel")
-        pe = self.get_nodeattr("PE")
-        # one row of partial ORs (W/kw pooled pixels x C bits)
-        luts, brams = memory_cost((width // kw) * channels // pe, pe)
-        return {"luts": luts + 40 + pe * 2, "ffs": 30 + 2 * pe, "brams18": brams}
+        pe, bits = self.get_nodeattr("PE"), self.get_nodeattr("bits")
+        # one row of partial maxima (W/kw pooled pixels x C elements)
+        luts, brams = memory_cost((width // kw) * channels // pe, pe * bits)
+        # a lane-wise max per lane in each of the two stages: an OR of bits, or a comparator and a select of
+        # integers (with the wider read paths, about 6 LUTs a bit under Yosys synth_xilinx); output register
+        # and the horizontal partial maxima
+        lanes = pe * (2 if bits == 1 else 6 * bits)
+        return {"luts": luts + 40 + lanes, "ffs": 30 + 2 * pe * bits, "brams18": brams}
 
     # ---- streams and code generation (RTL and HLS)
 
     def in_stream(self):
         height, width, channels = self.get_nodeattr("in_shape")
-        return Stream(self.get_nodeattr("PE"), 1, height * width * channels // self.get_nodeattr("PE"))
+        pe = self.get_nodeattr("PE")
+        return Stream(pe, self.get_nodeattr("bits"), height * width * channels // pe)
 
     def out_stream(self):
         oh, ow, channels = self.get_nodeattr("out_shape")
-        return Stream(self.get_nodeattr("PE"), 1, oh * ow * channels // self.get_nodeattr("PE"))
+        pe = self.get_nodeattr("PE")
+        return Stream(pe, self.get_nodeattr("bits"), oh * ow * channels // pe)
 
     def core(self, model):
         height, width, channels = self.get_nodeattr("in_shape")
         (kh, kw), (sh, sw) = self.get_nodeattr("kernel"), self.get_nodeattr("stride")
-        return "binary_maxpool", dict(IFM_H=height, IFM_W=width, C=channels, KH=kh, KW=kw, STRIDE_H=sh,
-                                      STRIDE_W=sw, PE=self.get_nodeattr("PE")), {}
+        return "maxpool", dict(IFM_H=height, IFM_W=width, C=channels, KH=kh, KW=kw, STRIDE_H=sh, STRIDE_W=sw,
+                               PE=self.get_nodeattr("PE"), BITS=self.get_nodeattr("bits")), {}

@@ -1,22 +1,29 @@
 """Sliding window generator: im2col on an NHWC stream (FINN's ConvolutionInputGenerator).
 
 ``out[n, oh, ow, (i*kw + j)*C + c] = padded[n, oh*sh + i, ow*sw + j, c]`` where
-``padded`` surrounds the input with ``pad_value`` (-1 on bipolar streams, bit 0
-on binary streams). The window is emitted ``SIMD`` channels per cycle, or
-whole (``SIMD = kh*kw*C``, parallel-window mode) one window per cycle.
+``padded`` surrounds the input with pixels of ``pad_values``: channel ``c`` is
+padded with ``pad_values[c]`` (-1 on bipolar streams, bit 0 or 1 on binary
+streams; per channel when the next layer absorbed complemented channels). The
+window is emitted ``SIMD`` channels per cycle, or whole (``SIMD = kh*kw*C``,
+parallel-window mode) one window per cycle.
 """
-import numpy as np
-
 import math
 
-from flow.ops.hw import HWOp, Stream, divisors, memory_cost, window_dims
+import numpy as np
+
+from flow.ops.hw import HWOp, Memory, Stream, divisors, memory_cost, window_dims
+from flow.packing import pack_words
 
 
-def sliding_window(x, kernel, stride, pads, pad_value):
-    """Golden model: ``[N, H, W, C] -> [N, OH, OW, kh*kw*C]``."""
+def sliding_window(x, kernel, stride, pads, pad_values):
+    """Golden model: ``[N, H, W, C] -> [N, OH, OW, kh*kw*C]``; ``pad_values``: one per channel, or a scalar."""
     (kh, kw), (sh, sw) = kernel, stride
     top, left, bottom, right = pads
-    x = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=pad_value)
+    n, height, width, channels = x.shape
+    padded = np.empty((n, height + top + bottom, width + left + right, channels), dtype=x.dtype)
+    padded[...] = np.asarray(pad_values)  # broadcast over the channels
+    padded[:, top:top + height, left:left + width, :] = x
+    x = padded
     n, height, width, channels = x.shape
     oh, ow = window_dims(height, width, kernel, stride)
     out = np.empty((n, oh, ow, kh, kw, channels), dtype=x.dtype)
@@ -38,8 +45,9 @@ class SlidingWindow(HWOp):
             "stride": ("ints", False, [1, 1]),
             # padding (top, left, bottom, right) in pixels
             "pads": ("ints", False, [0, 0, 0, 0]),
-            # value of padded pixels, in the stream's encoding
-            "pad_value": ("f", False, 0.0),
+            # value of padded pixels per input channel, in the stream's encoding (bits on binary streams, two's
+            # complement integers on integer ones); a uniform pad is one value C times. Empty without padding
+            "pad_values": ("floats", False, []),
             # channels emitted per cycle; divides the input channels
             "SIMD": ("i", False, 1),
             # bits per stream element (1 on binary streams)
@@ -56,9 +64,28 @@ class SlidingWindow(HWOp):
 
     def execute_node(self, context, graph):
         node = self.onnx_node
+        x = context[node.input[0]]
         context[node.output[0]] = sliding_window(
-            context[node.input[0]], self.get_nodeattr("kernel"), self.get_nodeattr("stride"),
-            self.get_nodeattr("pads"), self.get_nodeattr("pad_value")).astype(np.float32)
+            x, self.get_nodeattr("kernel"), self.get_nodeattr("stride"), self.get_nodeattr("pads"),
+            self.pad_values(x.shape[-1])).astype(np.float32)
+
+    def pad_values(self, channels):
+        """The pad value of each of the ``channels`` input channels (zeros when nothing is padded)."""
+        values = self.get_nodeattr("pad_values")
+        if not any(self.get_nodeattr("pads")) and not values:
+            return np.zeros(channels)
+        if len(values) != channels:
+            raise ValueError(f"{self.onnx_node.name}: {len(values)} pad_values for {channels} channels")
+        return np.asarray(values)
+
+    def pad_patterns(self):
+        """The pad values as ``bits``-bit patterns (two's complement), one per input channel."""
+        bits = self.get_nodeattr("bits")
+        return [int(v) & ((1 << bits) - 1) for v in self.pad_values(self.get_nodeattr("in_shape")[2])]
+
+    def per_channel_pads(self):
+        """Whether the pad values differ between channels (else one constant pads them all)."""
+        return len(set(self.pad_patterns())) > 1
 
     # ---- folding and estimates
 
@@ -90,6 +117,8 @@ class SlidingWindow(HWOp):
         ffs = 80 + 2 * simd * bits
         if self.parallel_window():  # the window lives in registers; rows come from the buffer
             ffs += kh * kw * channels * bits
+        elif self.per_channel_pads():  # a ROM of the C/SIMD pad words (parallel window: one constant pixel)
+            luts += memory_cost(channels // simd, simd * bits)[0]
         return {"luts": luts, "ffs": ffs, "brams18": brams}
 
     # ---- streams and code generation (RTL and HLS)
@@ -108,9 +137,13 @@ class SlidingWindow(HWOp):
         height, width, channels = self.get_nodeattr("in_shape")
         (kh, kw), (sh, sw) = self.get_nodeattr("kernel"), self.get_nodeattr("stride")
         top, left, bottom, right = self.get_nodeattr("pads")
-        bits = self.get_nodeattr("bits")
-        pad = int(self.get_nodeattr("pad_value")) & ((1 << bits) - 1)  # two's complement bit pattern
+        bits, lanes = self.get_nodeattr("bits"), self.in_stream().lanes
+        patterns, per_channel = self.pad_patterns(), self.per_channel_pads()
+        # a uniform pad is one constant (PAD_VALUE); per-channel pads a word per input beat of the pixel
+        words = pack_words(patterns, lanes, bits) if per_channel else [0] * (channels // lanes)
         return "sliding_window", dict(IFM_H=height, IFM_W=width, C=channels, KH=kh, KW=kw, STRIDE_H=sh,
                                       STRIDE_W=sw, PAD_TOP=top, PAD_LEFT=left, PAD_BOTTOM=bottom,
                                       PAD_RIGHT=right, BITS=bits, SIMD=self.get_nodeattr("SIMD"),
-                                      PAD_VALUE=pad), {}
+                                      PAD_VALUE=0 if per_channel else patterns[0],
+                                      PAD_PER_CHANNEL=int(per_channel)), \
+            {"PAD_VALUES_FILE": Memory(words, lanes * bits, used=per_channel)}

@@ -79,7 +79,8 @@ class LowerConv(Transformation):
             nodes = [
                 helper.make_node("Transpose", [source], [t_in], perm=TO_NHWC),
                 make_node("SlidingWindow", [t_in], [windows], name=f"SlidingWindow_{conv.name}",
-                          kernel=[kh, kw], stride=_attr(conv, "strides", [1, 1]), pads=pads, pad_value=value),
+                          kernel=[kh, kw], stride=_attr(conv, "strides", [1, 1]), pads=pads,
+                          **({"pad_values": [value] * cin} if any(pads) else {})),
                 helper.make_node("MatMul", [windows, w_name], [acc], name=f"MatMul_{conv.name}"),
                 helper.make_node("Transpose", [acc], [conv.output[0]], perm=TO_NCHW),
             ]
@@ -92,7 +93,7 @@ class LowerConv(Transformation):
 
 
 class LowerMaxPool(Transformation):
-    """``MaxPool`` (NCHW, binary input) -> ``Transpose -> BinaryMaxPool -> Transpose``."""
+    """``MaxPool`` (NCHW, bits or accumulators) -> ``Transpose -> StreamingMaxPool -> Transpose``."""
 
     def apply(self, model):
         for pool in model.get_nodes_by_op_type("MaxPool"):
@@ -104,7 +105,7 @@ class LowerMaxPool(Transformation):
             t_in, pooled = _new_tensor(model, _nhwc(in_shape)), _new_tensor(model, _nhwc(out_shape))
             nodes = [
                 helper.make_node("Transpose", [pool.input[0]], [t_in], perm=TO_NHWC),
-                make_node("BinaryMaxPool", [t_in], [pooled], name=f"BinaryMaxPool_{pool.name}",
+                make_node("StreamingMaxPool", [t_in], [pooled], name=f"StreamingMaxPool_{pool.name}",
                           kernel=kernel, stride=_attr(pool, "strides", kernel)),
                 helper.make_node("Transpose", [pooled], [pool.output[0]], perm=TO_NCHW),
             ]
@@ -115,7 +116,7 @@ class LowerMaxPool(Transformation):
 
 
 #: per-pixel ops that work in either layout (the threshold ops take a data_layout attribute)
-LAYOUT_OPS = ("PixelThreshold", "DynamicThreshold", "BinaryMaxPool", "SlidingWindow")
+LAYOUT_OPS = ("PixelThreshold", "DynamicThreshold", "StreamingMaxPool", "SlidingWindow")
 
 
 class MoveTransposePastThreshold(Transformation):

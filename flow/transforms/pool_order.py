@@ -14,8 +14,8 @@ DySign needs the statistic of the pooled map, so its accumulator is max-pooled a
 """
 import numpy as np
 from onnx import helper
+from qonnx.custom_op.registry import getCustomOp
 from qonnx.transformation.base import Transformation
-from qonnx.util.basic import get_by_name
 
 from flow.graph import const, node_error, single_consumer
 from flow.ops.base import make_node
@@ -178,10 +178,9 @@ class AbsorbChannelFlips(Transformation):
             matmul = single_consumer(model, window.output[0]) if window is not None else None
             if window is None or window.op_type != "SlidingWindow" or matmul is None or matmul.op_type != "MatMul":
                 raise node_error(mul, "internal error: a channel flip before a convolution that is not lowered")
-            pads = get_by_name(window.attribute, "pad_values")
-            flipped_pads = [v * s for v, s in zip(pads.floats, signs)]
-            del pads.floats[:]
-            pads.floats.extend(flipped_pads)
+            op = getCustomOp(window)
+            if op.get_nodeattr("pad_values"):  # a complemented channel pads with the complement of its pad
+                op.set_nodeattr("pad_values", [float(v * s) for v, s in zip(op.get_nodeattr("pad_values"), signs)])
             row_signs = np.tile(signs, const(model, matmul.input[1]).shape[0] // channels)  # rows (i, j, c)
         elif consumer.op_type in FLATTEN_OPS:
             matmul = single_consumer(model, consumer.output[0])

@@ -11,7 +11,7 @@ from flow.ops.base import make_node
 BINARY_SOURCES = ("PixelThreshold", "DynamicThreshold", "BipolarQuant")
 #: ops that pass a stream's element type through
 #: HW max-pools (of bits, or of accumulators before a DySign unit in the published DeSign order)
-POOL_OPS = ("BinaryMaxPool",)
+POOL_OPS = ("StreamingMaxPool",)
 PASS_THROUGH = ("SlidingWindow", *POOL_OPS, "Transpose", "Flatten", "Reshape")
 
 
@@ -80,10 +80,12 @@ class BinaryStreamsAsBits(Transformation):
                 getCustomOp(node).set_nodeattr("out_dtype", "BINARY")
             elif node.op_type == "SlidingWindow" and stream_kind(model, node.input[0])[0] == "binary":
                 op = getCustomOp(node)
-                if any(op.get_nodeattr("pads")) and op.get_nodeattr("pad_value") != -1.0:
-                    raise node_error(node, f"binary stream padded with {op.get_nodeattr('pad_value')}; "
+                values = op.get_nodeattr("pad_values")
+                if any(abs(v) != 1.0 for v in values):
+                    raise node_error(node, f"binary stream padded with {sorted(set(values) - {-1.0, 1.0})}; "
                                      "only -1 padding keeps it binary")
-                op.set_nodeattr("pad_value", 0.0)
+                if values:
+                    op.set_nodeattr("pad_values", [(v + 1) / 2 for v in values])  # -1 -> bit 0, +1 -> bit 1
         for sign in model.get_nodes_by_op_type("BipolarQuant"):  # host-side input binarization
             bits = model.make_new_valueinfo_name()
             shifted = model.make_new_valueinfo_name()

@@ -14,7 +14,7 @@
 #include "signflow_common.hpp"
 #include "mvau.hpp"
 #include "sliding_window.hpp"
-#include "binary_maxpool.hpp"
+#include "maxpool.hpp"
 #include "pixel_threshold.hpp"
 #include "label_select.hpp"
 #include "dynamic_threshold.hpp"

@@ -2,13 +2,17 @@
 //
 // Formula: OH = (IFM_H + PAD_TOP + PAD_BOTTOM - KH) / STRIDE_H + 1, OW likewise (floor);
 //          out[oh, ow, (i*KW + j)*C + c] = padded[oh*STRIDE_H + i, ow*STRIDE_W + j, c], where padded is the
-//          input surrounded by PAD_* pixels of PAD_VALUE (flow/ops/sliding_window.py, `sliding_window`).
+//          input surrounded by PAD_* pixels of pad values (flow/ops/sliding_window.py, `sliding_window`):
+//          PAD_VALUE in every channel, or with PAD_PER_CHANNEL one value per channel from `pad_values`.
 //
 // Layout (lane 0 at the LSB, BITS bits per lane; same as hw_templates/rtl/sliding_window.sv):
 //  - SIMD mode (SIMD divides C): input beats hold SIMD channels of one pixel, C/SIMD beats per pixel;
 //    output beats hold SIMD window elements, ordered oh, ow, then i, j, then channel group cf.
 //  - Parallel-window mode (SIMD == KH*KW*C, KH*KW > 1): an input beat holds one pixel (C lanes), an output
 //    beat one whole window (KH*KW*C lanes in (i, j, c) order).
+//  - pad_values (read when PAD_PER_CHANNEL = 1): CF words of IN_LANES*BITS bits, one per input word of a
+//    pixel, word cf lane l = pad value of channel cf*IN_LANES + l (one word, a whole pixel, in
+//    parallel-window mode). Uniform pads ignore it (the generated code passes zeros).
 //
 // Schedule (one frame per call): one pipelined loop that, each cycle, reads an input word when a line-buffer
 // slot is free and emits an output beat when its window rows are all in. Input row r goes to slot
@@ -37,6 +41,7 @@ struct sliding_window_config {
     static const unsigned BITS = 1;        // bits per element
     static const unsigned SIMD = 1;        // elements per output beat: a divisor of C, or KH*KW*C
     static const unsigned PAD_VALUE = 0;   // bit pattern of a padded element (two's complement if signed)
+    static const unsigned PAD_PER_CHANNEL = 0;  // 0: every padded element is PAD_VALUE; 1: from pad_values
 };
 
 template <class CFG>
@@ -56,13 +61,16 @@ struct sliding_window_traits {
 
 template <class CFG>
 void sliding_window(hls::stream<typename sliding_window_traits<CFG>::in_t> &in,
-                    hls::stream<typename sliding_window_traits<CFG>::out_t> &out) {
+                    hls::stream<typename sliding_window_traits<CFG>::out_t> &out,
+                    const typename sliding_window_traits<CFG>::in_t pad_values[sliding_window_traits<CFG>::CF]) {
     typedef sliding_window_traits<CFG> T;
     typedef typename T::in_t word_t;
     static_assert(CFG::C % T::IN_LANES == 0, "SIMD must divide C (or equal KH*KW*C)");
     static_assert(CFG::PAD_TOP < CFG::KH && CFG::PAD_BOTTOM < CFG::KH, "vertical padding < KH");
     static_assert(CFG::PAD_LEFT < CFG::KW && CFG::PAD_RIGHT < CFG::KW, "horizontal padding < KW");
+    static_assert(CFG::PAD_PER_CHANNEL <= 1, "PAD_PER_CHANNEL is 0 or 1");
 
+#pragma HLS ARRAY_PARTITION variable = pad_values complete  // a few constant words: wires
     static const unsigned SLOTS = CFG::KH + 1;
     word_t rows[SLOTS][T::ROW_WORDS];
 #pragma HLS ARRAY_PARTITION variable = rows complete dim = 1
@@ -70,10 +78,10 @@ void sliding_window(hls::stream<typename sliding_window_traits<CFG>::in_t> &in,
 #pragma HLS DEPENDENCE variable = rows inter false
 
     const ap_uint<CFG::BITS> pad_value = CFG::PAD_VALUE;
-    word_t pad_word = 0;
+    word_t uniform_pad = 0;
     for (unsigned l = 0; l < T::IN_LANES; l++) {
 #pragma HLS UNROLL
-        pad_word.range(l * CFG::BITS + CFG::BITS - 1, l * CFG::BITS) = pad_value;
+        uniform_pad.range(l * CFG::BITS + CFG::BITS - 1, l * CFG::BITS) = pad_value;
     }
 
     const unsigned in_words = CFG::IFM_H * T::ROW_WORDS, out_beats = T::OH * T::OW * T::BEATS_PER_WINDOW;
@@ -99,6 +107,7 @@ step_loop:
                 const unsigned row = oh * CFG::STRIDE_H + i, c = ow * CFG::STRIDE_W + j;  // padded coords
                 const bool real = row >= CFG::PAD_TOP && row < CFG::PAD_TOP + CFG::IFM_H &&
                                   c >= CFG::PAD_LEFT && c < CFG::PAD_LEFT + CFG::IFM_W;
+                const word_t pad_word = CFG::PAD_PER_CHANNEL ? pad_values[cf] : uniform_pad;
                 const word_t word =
                     real ? rows[(row - CFG::PAD_TOP) % SLOTS][(c - CFG::PAD_LEFT) * T::CF + cf] : pad_word;
                 y.range((k + 1) * T::IN_LANES * CFG::BITS - 1, k * T::IN_LANES * CFG::BITS) = word;

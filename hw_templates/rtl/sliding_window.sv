@@ -5,8 +5,9 @@
 // Formula: OH = (IFM_H + PAD_TOP + PAD_BOTTOM - KH) / STRIDE_H + 1 and
 //          OW = (IFM_W + PAD_LEFT + PAD_RIGHT - KW) / STRIDE_W + 1 (floor);
 //          out[oh, ow, (i*KW + j)*C + c] = padded[oh*STRIDE_H + i, ow*STRIDE_W + j, c], where padded
-//          is the input surrounded by PAD_TOP/PAD_LEFT/PAD_BOTTOM/PAD_RIGHT pixels of PAD_VALUE
-//          (flow/ops/sliding_window.py, `sliding_window`).
+//          is the input surrounded by PAD_TOP/PAD_LEFT/PAD_BOTTOM/PAD_RIGHT pixels of pad values
+//          (flow/ops/sliding_window.py, `sliding_window`): PAD_VALUE in every channel, or with
+//          PAD_PER_CHANNEL one value per channel from PAD_VALUES_FILE.
 //
 // Data layout (lane 0 at the LSB, BITS bits per lane, frames back to back):
 //  - SIMD mode (SIMD divides C): an input beat holds SIMD channels of one pixel, C/SIMD beats
@@ -15,6 +16,11 @@
 //    lanes = padded[oh*STRIDE_H + i, ow*STRIDE_W + j, cf*SIMD +: SIMD].
 //  - Parallel-window mode (SIMD == KH*KW*C, KH*KW > 1): an input beat holds one pixel (C lanes),
 //    an output beat one whole window (KH*KW*C lanes in (i, j, c) order), one window per cycle.
+//
+// Pad values: PAD_PER_CHANNEL = 0 pads every element with the constant PAD_VALUE. PAD_PER_CHANNEL = 1 reads
+// PAD_VALUES_FILE ($readmemh): CF = C/IN_LANES words of IN_LANES*BITS bits, one per input beat of a pixel,
+// word cf lane l = pad value of channel cf*IN_LANES + l (one word, a whole pixel, in parallel-window mode);
+// a constant ROM, so a mux of CF constants in SIMD mode and a constant in parallel-window mode.
 //
 // Line buffer: NR = KH + max(1, STRIDE_H - 1) input rows (padding is never stored). Rows are
 // numbered continuously across frames, so row g lives in slot g mod NR. SIMD mode keeps one
@@ -45,7 +51,10 @@ module sliding_window #(
     parameter int unsigned PAD_RIGHT = 0,  // padding columns right of the input; < KW
     parameter int unsigned BITS = 1,  // bits per element; >= 1
     parameter int unsigned SIMD = 1,  // elements per output beat: a divisor of C, or KH*KW*C (parallel window)
-    parameter logic [BITS-1:0] PAD_VALUE = '0,  // element of padded pixels (two's complement if signed)
+    parameter logic [BITS-1:0] PAD_VALUE = '0,  // padded element (two's complement if signed); uniform pads
+    parameter int unsigned PAD_PER_CHANNEL = 0,  // 0: every padded element is PAD_VALUE; 1: one per channel
+    // $readmemh file of the per-channel pad values (PAD_PER_CHANNEL = 1; layout above). Untyped: a string.
+    parameter PAD_VALUES_FILE = "",
     // derived, not to be overridden: elements per input beat
     localparam int unsigned IN_LANES = (SIMD == KH * KW * C && KH * KW > 1) ? C : SIMD
 ) (
@@ -115,6 +124,16 @@ module sliding_window #(
     if (BITS < 1) $error("BITS must be >= 1 (instance %m)");
     if (SIMD < 1 || (C % SIMD != 0 && SIMD != KH * KW * C))
       $error("SIMD must divide C or equal KH*KW*C (instance %m)");
+    if (PAD_PER_CHANNEL > 1) $error("PAD_PER_CHANNEL must be 0 or 1 (instance %m)");
+    if (PAD_PER_CHANNEL == 1 && PAD_VALUES_FILE == "")
+      $error("PAD_VALUES_FILE must name the pad values file when PAD_PER_CHANNEL = 1 (instance %m)");
+  end
+
+  // per-channel pad values, word cf for input beat cf of a pixel; a uniform pad needs none and stays the
+  // PAD_VALUE constant, gate for gate what it costs without this option
+  if (PAD_PER_CHANNEL == 1) begin : g_pad
+    logic [IN_LANES*BITS-1:0] mem[CF];
+    initial $readmemh(PAD_VALUES_FILE, mem);
   end
 
   // slot + step modulo SM, for slot < SM and step < SM
@@ -276,7 +295,15 @@ module sliding_window #(
     wire logic pad = ih_reg < 0 || ih_reg >= S_IFM_H || iw_reg < 0 || iw_reg >= S_IFM_W;
     assign win_last = last_cf && last_j && last_i;
     assign beat_ready = pad || d_reg > ih_reg || (d_reg == ih_reg && wc_reg > iw_reg);
-    assign s1_data = s1_pad_reg ? {SIMD{PAD_VALUE}} : rd_reg;
+    // A padded beat. The beat in flight was issued in the previous cycle and cf_reg has moved on once
+    // since: its channel group is cf_reg - 1 mod CF, so its pad word needs no register of its own.
+    logic [OUT_BITS-1:0] pad_beat;
+    if (PAD_PER_CHANNEL == 1) begin : g_pad_beat
+      assign pad_beat = g_pad.mem[cf_reg == '0 ? CFB'(CF - 1) : cf_reg - 1'b1];
+    end else begin : g_pad_beat
+      assign pad_beat = {SIMD{PAD_VALUE}};
+    end
+    assign s1_data = s1_pad_reg ? pad_beat : rd_reg;
 
     ca_t nxt_cbase;
     assign nxt_cbase = last_ow ? CA_START : cbase_reg + CA_STEP;
@@ -424,6 +451,13 @@ module sliding_window #(
       end
     end
 
+    logic [PXB-1:0] pad_px;  // a padded pixel: a constant
+    if (PAD_PER_CHANNEL == 1) begin : g_pad_px
+      assign pad_px = g_pad.mem[0];
+    end else begin : g_pad_px
+      assign pad_px = {C{PAD_VALUE}};
+    end
+
     // metadata of the read in flight: row slot rotation, column class rotation, padding masks
     logic [SLW-1:0] s1_slot0_reg;
     logic [KB-1:0] s1_r_reg;
@@ -461,7 +495,7 @@ module sliding_window #(
           for (int k = 0; k < KW; k++) begin
             if (s1_r_reg == KB'((k + KW - j) % KW)) px = win_rows[(i*KW+k)*PXB+:PXB];
           end
-          s1_data[(i*KW+j)*PXB+:PXB] = (s1_rowpad_reg[i] || s1_colpad_reg[j]) ? {C{PAD_VALUE}} : px;
+          s1_data[(i*KW+j)*PXB+:PXB] = (s1_rowpad_reg[i] || s1_colpad_reg[j]) ? pad_px : px;
         end
       end
     end

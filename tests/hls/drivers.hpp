@@ -49,15 +49,17 @@ int run_mvau(const std::string &dir, unsigned frames) {
 template <class CFG>
 int run_sliding_window(const std::string &dir, unsigned frames) {
     typedef signflow::sliding_window_traits<CFG> T;
+    static typename T::in_t pad_values[T::CF];
+    if (CFG::PAD_PER_CHANNEL) load_memory(dir + "/pad_values.memh", pad_values, T::CF);
     return stream_frames<typename T::in_t, typename T::out_t>(
-        dir, frames, [&](hls::stream<typename T::in_t> &in, hls::stream<typename T::out_t> &out) { signflow::sliding_window<CFG>(in, out); });
+        dir, frames, [&](hls::stream<typename T::in_t> &in, hls::stream<typename T::out_t> &out) { signflow::sliding_window<CFG>(in, out, pad_values); });
 }
 
 template <class CFG>
-int run_binary_maxpool(const std::string &dir, unsigned frames) {
-    typedef signflow::binary_maxpool_traits<CFG> T;
+int run_maxpool(const std::string &dir, unsigned frames) {
+    typedef signflow::maxpool_traits<CFG> T;
     return stream_frames<typename T::word_t, typename T::word_t>(
-        dir, frames, [&](hls::stream<typename T::word_t> &in, hls::stream<typename T::word_t> &out) { signflow::binary_maxpool<CFG>(in, out); });
+        dir, frames, [&](hls::stream<typename T::word_t> &in, hls::stream<typename T::word_t> &out) { signflow::maxpool<CFG>(in, out); });
 }
 
 template <class CFG>

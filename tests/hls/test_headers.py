@@ -11,9 +11,8 @@ DEFAULTS = {
                 " T::weight_t w[mvau_config::PE][T::NF * T::SF]; T::threshold_t t[mvau_config::PE][T::NF * T::P];"
             " mvau<mvau_config>(i, o, w, t);",
     "sliding_window.hpp": "typedef sliding_window_traits<sliding_window_config> T; hls::stream<T::in_t> i;"
-                          " hls::stream<T::out_t> o; sliding_window<sliding_window_config>(i, o);",
-    "binary_maxpool.hpp": "typedef binary_maxpool_traits<binary_maxpool_config> T; hls::stream<T::word_t> i, o;"
-                          " binary_maxpool<binary_maxpool_config>(i, o);",
+                          " hls::stream<T::out_t> o; T::in_t p[T::CF]; sliding_window<sliding_window_config>(i, o, p);",
+    "maxpool.hpp": "typedef maxpool_traits<maxpool_config> T; hls::stream<T::word_t> i, o; maxpool<maxpool_config>(i, o);",
     "pixel_threshold.hpp": "typedef pixel_threshold_traits<pixel_threshold_config> T; hls::stream<T::in_t> i;"
                            " hls::stream<T::out_t> o; T::threshold_t t[T::CF * T::P];"
                            " pixel_threshold<pixel_threshold_config>(i, o, t);",

@@ -1,6 +1,7 @@
 """cocotb bench of sliding_window: every output beat against the golden ``sliding_window`` (bit-exact),
-under random input idles and output back-pressure, frames back to back; the plain variant also checks
-the steady-state cycles per frame against ``SlidingWindow.expected_cycles``' formula."""
+under random input idles and output back-pressure, frames back to back, with uniform and per-channel pad
+values; the plain variant also checks the steady-state cycles per frame against
+``SlidingWindow.expected_cycles``' formula."""
 import json
 import os
 
@@ -11,7 +12,7 @@ from cocotb.triggers import FallingEdge, ReadOnly
 
 from flow.ops.hw import window_dims
 from flow.ops.sliding_window import sliding_window
-from flow.packing import pack, pack_words
+from flow.packing import pack_words, write_memh
 from tests.rtl.axis import VARIANTS, StreamSink, StreamSource, reset, run_bench
 
 FRAMES = 2
@@ -42,9 +43,8 @@ def stimulus(cfg, seed):
     rng = np.random.default_rng(seed)
     low, high = (-(1 << (bits - 1)), 1 << (bits - 1)) if signed else (0, 1 << bits)
     x = rng.integers(low, high, size=(frames, p["IFM_H"], p["IFM_W"], p["C"]), dtype=np.int64)
-    pad_value = p["PAD_VALUE"] - (1 << bits) if signed and p["PAD_VALUE"] >= 1 << (bits - 1) else p["PAD_VALUE"]
     y = sliding_window(x, (p["KH"], p["KW"]), (p["STRIDE_H"], p["STRIDE_W"]),
-                       (p["PAD_TOP"], p["PAD_LEFT"], p["PAD_BOTTOM"], p["PAD_RIGHT"]), pad_value)
+                       (p["PAD_TOP"], p["PAD_LEFT"], p["PAD_BOTTOM"], p["PAD_RIGHT"]), cfg["pad_values"])
     _, _, _, in_lanes = geometry(cfg)
     return pack_words(x.reshape(-1), in_lanes, bits), pack_words(y.reshape(-1), p["SIMD"], bits)
 
@@ -59,11 +59,10 @@ def leading_pad_beats(cfg):
     return int(np.argmax(beats)) if beats.any() else len(beats)
 
 
-async def check_idle_after(dut, cfg, label, cycles=20):
+async def check_idle_after(dut, cfg, words_out, label, cycles=20):
     """After the last expected beat, with ready held high, the output may only run ahead into the next
-    frame's leading padding-only beats (they need no input); anything else is a duplicated beat."""
-    p = cfg["params"]
-    pad_word = pack([p["PAD_VALUE"]] * p["SIMD"], p["BITS"])
+    frame's leading padding-only beats (they need no input; ``words_out`` starts with them); anything else
+    is a duplicated beat."""
     extra = []
     for _ in range(cycles):
         await FallingEdge(dut.ap_clk)
@@ -74,7 +73,7 @@ async def check_idle_after(dut, cfg, label, cycles=20):
     await FallingEdge(dut.ap_clk)
     dut.m_axis_tready.value = 0
     allowed = leading_pad_beats(cfg)
-    assert len(extra) <= allowed and all(word == pad_word for word in extra), \
+    assert len(extra) <= allowed and extra == words_out[:len(extra)], \
         f"{label}: {len(extra)} beats beyond the expected frames ({allowed} leading padding beats allowed)"
 
 
@@ -94,7 +93,7 @@ async def run_test_sliding_window(dut):
         for beat, (got, want) in enumerate(zip(sink.words, words_out)):
             assert got == want, (f"{cfg['name']}/{name}: beat {beat} (frame {beat // per_frame}, "
                                  f"beat {beat % per_frame}) got {got:#x}, want {want:#x}")
-        await check_idle_after(dut, cfg, f"{cfg['name']}/{name}")
+        await check_idle_after(dut, cfg, words_out, f"{cfg['name']}/{name}")
         if name == "plain":
             expected = expected_cycles(cfg)
             measured = sink.cycles[2 * per_frame - 1] - sink.cycles[per_frame - 1]
@@ -107,13 +106,17 @@ async def run_test_sliding_window(dut):
         f"{cfg['name']}: {measured} cycles per frame, expected about {expected}"
 
 
-def case(name, ifm, c, kernel, stride, pads, bits, simd, pad_value=0, signed=False):
+def case(name, ifm, c, kernel, stride, pads, bits, simd, pad_values=0, signed=False):
+    """A bench case; ``pad_values``: one value, or one per channel (signed values on signed streams)."""
     (h, w), (kh, kw), (sh, sw) = ifm, kernel, stride
     top, left, bottom, right = pads
+    values = [int(v) for v in np.broadcast_to(pad_values, c)]
+    patterns = [v & ((1 << bits) - 1) for v in values]  # the pad values as bit patterns
+    per_channel = len(set(patterns)) > 1
     params = {"IFM_H": h, "IFM_W": w, "C": c, "KH": kh, "KW": kw, "STRIDE_H": sh, "STRIDE_W": sw,
               "PAD_TOP": top, "PAD_LEFT": left, "PAD_BOTTOM": bottom, "PAD_RIGHT": right, "BITS": bits,
-              "SIMD": simd, "PAD_VALUE": pad_value & ((1 << bits) - 1)}  # PAD_VALUE as its bit pattern
-    return pytest.param({"name": name, "params": params, "signed": signed}, id=name)
+              "SIMD": simd, "PAD_VALUE": 0 if per_channel else patterns[0], "PAD_PER_CHANNEL": int(per_channel)}
+    return pytest.param({"name": name, "params": params, "signed": signed, "pad_values": values}, id=name)
 
 
 CASES = [
@@ -121,14 +124,28 @@ CASES = [
     case("6x6c2k3_pad1_simd1", (6, 6), 2, (3, 3), (1, 1), (1, 1, 1, 1), bits=1, simd=1),
     case("8x8c3k3_int8_simd3", (8, 8), 3, (3, 3), (1, 1), (0, 0, 0, 0), bits=8, simd=3, signed=True),
     case("8x8c3k3_int8_pad_simd3", (8, 8), 3, (3, 3), (1, 1), (1, 2, 2, 1), bits=8, simd=3,
-         pad_value=-128, signed=True),
+         pad_values=-128, signed=True),
     case("7x5c2k2s2_simd2", (7, 5), 2, (2, 2), (2, 2), (0, 0, 0, 0), bits=4, simd=2),
     case("6x5c2k3_pad1_parallel", (6, 5), 2, (3, 3), (1, 1), (1, 1, 1, 1), bits=1, simd=18),
+    # per-channel pads (channels complemented into the next layer): bits, SIMD-folded over 3 channel groups
+    case("5x7c6k3_pad1_simd2_bits_per_channel", (5, 7), 6, (3, 3), (1, 1), (1, 1, 1, 1), bits=1, simd=2,
+         pad_values=[0, 1, 1, 1, 0, 1]),
+    case("7x5c3k3s2_int6_pad_simd1_per_channel", (7, 5), 3, (3, 3), (2, 1), (1, 2, 2, 0), bits=6, simd=1,
+         pad_values=[-32, 31, -1], signed=True),
+    case("5x7c3k3_pad1_parallel_per_channel", (5, 7), 3, (3, 3), (1, 1), (1, 1, 1, 1), bits=1, simd=27,
+         pad_values=[1, 0, 1]),
 ]
 
 
 @pytest.mark.parametrize("cfg", CASES)
 def test_sliding_window(cfg, tmp_path_factory):
-    run_bench("sliding_window", cfg["params"], "tests.rtl.test_sliding_window",
-              tmp_path_factory.mktemp(f"sliding_window_{cfg['name']}"),
+    build_dir = tmp_path_factory.mktemp(f"sliding_window_{cfg['name']}")
+    parameters = dict(cfg["params"])
+    if parameters["PAD_PER_CHANNEL"]:
+        p, lanes = parameters, geometry(cfg)[3]
+        write_memh(build_dir / "pad_values.memh",
+                   pack_words([v & ((1 << p["BITS"]) - 1) for v in cfg["pad_values"]], lanes, p["BITS"]),
+                   lanes * p["BITS"])
+        parameters["PAD_VALUES_FILE"] = json.dumps(str(build_dir / "pad_values.memh"))  # a quoted string for -G
+    run_bench("sliding_window", parameters, "tests.rtl.test_sliding_window", build_dir,
               extra_env={"SLIDING_WINDOW_CASE": json.dumps(cfg)})

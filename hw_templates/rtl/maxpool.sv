@@ -1,22 +1,25 @@
 // Language: SystemVerilog 2017
 `default_nettype none
-// binary_maxpool: max-pool of an NHWC stream of bits (the max of bits is an OR over the window).
+// maxpool: max-pool of an NHWC stream, of bits (BITS = 1: the max of bits is their OR) or of signed
+// two's complement integers (BITS > 1; e.g. accumulators before a DySign unit).
 //
-// out[oh, ow, c] = OR_{i < KH, j < KW} in[oh*STRIDE_H + i, ow*STRIDE_W + j, c], floor mode, no padding:
-// OH = (IFM_H - KH) / STRIDE_H + 1, OW = (IFM_W - KW) / STRIDE_W + 1.
+// out[oh, ow, c] = max_{i < KH, j < KW} in[oh*STRIDE_H + i, ow*STRIDE_W + j, c], floor mode, no padding:
+// OH = (IFM_H - KH) / STRIDE_H + 1, OW = (IFM_W - KW) / STRIDE_W + 1 (flow/ops/maxpool.py, `maxpool_nhwc`).
 //
-// Layout: an input beat holds PE bits, channels cf*PE .. cf*PE+PE-1 of one pixel (lane 0 at the LSB);
-// C/PE beats per pixel, pixels row-major. Output beats have the same layout over the OH x OW pooled
-// pixels. Input rows and columns past the last full window are consumed and discarded.
+// Layout: an input beat holds PE elements of BITS bits, channels cf*PE .. cf*PE+PE-1 of one pixel (lane p
+// at bits [p*BITS +: BITS]); C/PE beats per pixel, pixels row-major. Output beats have the same layout
+// over the OH x OW pooled pixels. Input rows and columns past the last full window are consumed and
+// discarded.
 //
-// Structure: one input beat per cycle, no frame buffer. A horizontal stage ORs each input beat into
-// the NC = ceil(KW/STRIDE_W) column windows it belongs to (NC x C bits of registers) and hands on a
-// finished horizontal OR when the beat closes a column window. A vertical stage ORs those into
-// NR = ceil(KH/STRIDE_H) rows of partial ORs (OW x C bits each; one row when KH <= STRIDE_H) and emits
-// a pooled beat when a row closes its window. Window membership comes from quotient/remainder
-// counters of the pixel position, without division. The output is registered;
+// Structure: one input beat per cycle, no frame buffer. A horizontal stage takes the max of each input
+// beat and the NC = ceil(KW/STRIDE_W) column windows it belongs to (NC x C elements of registers) and
+// hands on a finished horizontal max when the beat closes a column window. A vertical stage folds those
+// into NR = ceil(KH/STRIDE_H) rows of partial maxima (OW x C elements each; one row when KH <= STRIDE_H)
+// and emits a pooled beat when a row closes its window. Each stage has one lane-wise max (lane_max) per
+// lane: an OR for bits, a comparator and a select for integers. Window membership comes from
+// quotient/remainder counters of the pixel position, without division. The output is registered;
 // s_axis_tready = !m_axis_tvalid || m_axis_tready. Frame period: IFM_H * IFM_W * C / PE cycles.
-module binary_maxpool #(
+module maxpool #(
     parameter int unsigned IFM_H = 4,     // input rows; >= KH
     parameter int unsigned IFM_W = 4,     // input columns; >= KW
     parameter int unsigned C = 8,         // channels; a multiple of PE
@@ -24,20 +27,22 @@ module binary_maxpool #(
     parameter int unsigned KW = 2,        // window columns; >= 1
     parameter int unsigned STRIDE_H = 2,  // row stride; >= 1
     parameter int unsigned STRIDE_W = 2,  // column stride; >= 1
-    parameter int unsigned PE = 8         // channels per beat; divides C
+    parameter int unsigned PE = 8,        // channels per beat; divides C
+    parameter int unsigned BITS = 1       // bits per element; 1: bits (0/1), > 1: signed integers
 ) (
-    input  wire logic          ap_clk,
-    input  wire logic          ap_rst_n,
-    // input stream: PE bits of one pixel
-    input  wire logic [PE-1:0] s_axis_tdata,
-    input  wire logic          s_axis_tvalid,
-    output logic               s_axis_tready,
-    // output stream: PE bits of one pooled pixel
-    output logic      [PE-1:0] m_axis_tdata,
-    output logic               m_axis_tvalid,
-    input  wire logic          m_axis_tready
+    input  wire logic               ap_clk,
+    input  wire logic               ap_rst_n,
+    // input stream: PE elements of one pixel
+    input  wire logic [PE*BITS-1:0] s_axis_tdata,
+    input  wire logic               s_axis_tvalid,
+    output logic                    s_axis_tready,
+    // output stream: PE elements of one pooled pixel
+    output logic      [PE*BITS-1:0] m_axis_tdata,
+    output logic                    m_axis_tvalid,
+    input  wire logic               m_axis_tready
 );
   localparam int unsigned CF = C / PE;                        // beats per pixel
+  localparam int unsigned WB = PE * BITS;                     // bits per beat
   localparam int unsigned OH = (IFM_H - KH) / STRIDE_H + 1;   // pooled rows
   localparam int unsigned OW = (IFM_W - KW) / STRIDE_W + 1;   // pooled columns
   localparam int unsigned NC = (KW - 1) / STRIDE_W + 1;       // column windows an input column is in, at most
@@ -46,7 +51,7 @@ module binary_maxpool #(
   localparam int unsigned RW_LAST = (IFM_W - 1) % STRIDE_W;   // column remainder of the last column
   localparam int unsigned QH_LAST = (IFM_H - 1) / STRIDE_H;
   localparam int unsigned RH_LAST = (IFM_H - 1) % STRIDE_H;
-  localparam int unsigned ROW_WORDS = OW * CF;                 // words of one row of partial ORs
+  localparam int unsigned ROW_WORDS = OW * CF;                 // words of one row of partial maxima
   // bits of the counters (a counter of 0 .. n-1 takes max(1, clog2(n)) bits)
   localparam int unsigned CFB = CF > 1 ? $clog2(CF) : 1;
   localparam int unsigned RWB = STRIDE_W > 1 ? $clog2(STRIDE_W) : 1;
@@ -57,11 +62,23 @@ module binary_maxpool #(
   localparam int unsigned NRB = NR > 1 ? $clog2(NR) : 1;
   localparam int unsigned AB = ROW_WORDS > 1 ? $clog2(ROW_WORDS) : 1;
 
+  // lane-wise max of two beats: one-bit lanes are bits (unsigned, so the max is their OR), wider lanes
+  // two's complement integers
+  function automatic logic [WB-1:0] lane_max(input logic [WB-1:0] a, input logic [WB-1:0] b);
+    for (int unsigned p = 0; p < PE; p++) begin
+      logic signed [BITS:0] x, y;  // one bit wider: bits zero-extended, integers sign-extended
+      x = {BITS > 1 && a[p*BITS+BITS-1], a[p*BITS+:BITS]};
+      y = {BITS > 1 && b[p*BITS+BITS-1], b[p*BITS+:BITS]};
+      lane_max[p*BITS+:BITS] = x > y ? a[p*BITS+:BITS] : b[p*BITS+:BITS];
+    end
+  endfunction
+
   initial begin
     if (PE < 1 || C < 1 || C % PE != 0) $error("C must be a positive multiple of PE >= 1 (instance %m)");
     if (KH < 1 || KW < 1) $error("KH and KW must be >= 1 (instance %m)");
     if (STRIDE_H < 1 || STRIDE_W < 1) $error("STRIDE_H and STRIDE_W must be >= 1 (instance %m)");
     if (IFM_H < KH || IFM_W < KW) $error("the input must hold one window: IFM_H >= KH, IFM_W >= KW (instance %m)");
+    if (BITS < 1) $error("BITS must be >= 1 (instance %m)");
   end
 
   // ---- position of the current input beat: channel fold, column w = qw*STRIDE_W + rw, row h = qh*STRIDE_H + rh
@@ -79,11 +96,11 @@ module binary_maxpool #(
   wire logic last_col = 32'(qw_reg) == QW_LAST && 32'(rw_reg) == RW_LAST;
   wire logic last_row = 32'(qh_reg) == QH_LAST && 32'(rh_reg) == RH_LAST;
 
-  // ---- horizontal stage: slot j holds the partial OR of column window ow = qw - k, k = (qw - j) mod NC
-  logic [PE-1:0] hacc_reg[NC][CF];
+  // ---- horizontal stage: slot j holds the partial max of column window ow = qw - k, k = (qw - j) mod NC
+  logic [WB-1:0] hacc_reg[NC][CF];
   logic [NC-1:0] h_write;        // slot j's window contains this column
-  logic [NC*PE-1:0] h_new;       // slot j's partial OR including this beat, at [j*PE +: PE]
-  logic [PE-1:0] h_result;       // the finished horizontal OR of a window closed by this beat
+  logic [NC*WB-1:0] h_new;       // slot j's partial max including this beat, at [j*WB +: WB]
+  logic [WB-1:0] h_result;       // the finished horizontal max of a window closed by this beat
   logic          h_done;         // this beat closes a column window
 
   always_comb begin
@@ -97,9 +114,9 @@ module binary_maxpool #(
       // window qw - k exists and reaches this column
       h_write[j] = k <= 32'(qw_reg) && 32'(qw_reg) - k < OW && 32'(rw_reg) + k * STRIDE_W < KW;
       first = k == 0 && rw_reg == '0;
-      h_new[j*PE+:PE] = first ? s_axis_tdata : hacc_reg[j][cf_reg] | s_axis_tdata;
+      h_new[j*WB+:WB] = first ? s_axis_tdata : lane_max(hacc_reg[j][cf_reg], s_axis_tdata);
       if (h_write[j] && 32'(rw_reg) + k * STRIDE_W == KW - 1) begin
-        h_result = h_new[j*PE+:PE];
+        h_result = h_new[j*WB+:WB];
         h_done = 1'b1;
       end
     end
@@ -107,19 +124,19 @@ module binary_maxpool #(
 
   always_ff @(posedge ap_clk) begin
     for (int unsigned j = 0; j < NC; j++) begin
-      if (accept && h_write[j]) hacc_reg[j][cf_reg] <= h_new[j*PE+:PE];
+      if (accept && h_write[j]) hacc_reg[j][cf_reg] <= h_new[j*WB+:WB];
     end
   end
 
-  // ---- vertical stage: row slot s holds the partial ORs of window row oh = qh - k, k = (qh - s) mod NR
+  // ---- vertical stage: row slot s holds the partial maxima of window row oh = qh - k, k = (qh - s) mod NR
   logic [NR-1:0] v_emit;  // slot s closes its window row with this result
-  logic [NR*PE-1:0] v_out;  // slot s's finished window row or zeros, at [s*PE +: PE]
+  logic [NR*WB-1:0] v_out;  // slot s's finished window row or zeros, at [s*WB +: WB]
 
   for (genvar s = 0; s < NR; s++) begin : g_row
-    logic [PE-1:0] row_mem[ROW_WORDS];
+    logic [WB-1:0] row_mem[ROW_WORDS];
     int unsigned k;
     logic in_window, first, last;
-    logic [PE-1:0] v_new;
+    logic [WB-1:0] v_new;
 
     always_comb begin
       k = 32'(qhm_reg) + NR - s;  // (qh - s) mod NR
@@ -127,21 +144,22 @@ module binary_maxpool #(
       in_window = k <= 32'(qh_reg) && 32'(qh_reg) - k < OH && 32'(rh_reg) + k * STRIDE_H < KH;
       first = k == 0 && rh_reg == '0;
       last = 32'(rh_reg) + k * STRIDE_H == KH - 1;
-      v_new = first ? h_result : row_mem[haddr_reg] | h_result;
+      v_new = first ? h_result : lane_max(row_mem[haddr_reg], h_result);
     end
 
     assign v_emit[s] = h_done && in_window && last;
-    assign v_out[s*PE+:PE] = v_emit[s] ? v_new : '0;
+    assign v_out[s*WB+:WB] = v_emit[s] ? v_new : '0;
 
     always_ff @(posedge ap_clk) begin
       if (accept && h_done && in_window && !last) row_mem[haddr_reg] <= v_new;
     end
   end
 
-  logic [PE-1:0] pooled;
+  // one window row closes per beat at most, so the OR of the masked slots selects it
+  logic [WB-1:0] pooled;
   always_comb begin
     pooled = '0;
-    for (int unsigned s = 0; s < NR; s++) pooled |= v_out[s*PE+:PE];
+    for (int unsigned s = 0; s < NR; s++) pooled |= v_out[s*WB+:WB];
   end
 
   // ---- counters
@@ -189,7 +207,7 @@ module binary_maxpool #(
 
   // ---- output register
   logic m_valid_reg;
-  logic [PE-1:0] m_data_reg;
+  logic [WB-1:0] m_data_reg;
 
   assign s_axis_tready = !m_valid_reg || m_axis_tready;
   assign m_axis_tvalid = m_valid_reg;
