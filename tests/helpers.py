@@ -29,6 +29,13 @@ def random_model(name, act, seed=0, **cfg):
     return model.eval()
 
 
+#: digits builds through the simulators: every kind in its default layer order at the smallest folding and
+#: the demo's, the other order at the demo's
+DIGITS_CASES = [(act, order, fps) for act, order in (("sign", "finn"), ("design", "published"), ("dysign", "published"))
+                for fps in (None, 100000)] + [("sign", "published", 100000), ("design", "finn", 100000),
+                                              ("dysign", "finn", 100000)]
+
+
 def random_inputs(in_shape, n, seed=0):
     """Inputs on the model's input range [-1, 1]."""
     return np.random.default_rng(seed).uniform(-1, 1, (n, *in_shape)).astype(np.float32)

@@ -7,7 +7,9 @@ import torch
 from qonnx.core.modelwrapper import ModelWrapper
 
 from flow.build import FRONT_END, BuildConfig, run_build
+from flow.fastrun import FastGraph
 from models.export import export_model
+from models.zoo import ORDERS
 from models.qonnx_run import run_graph
 from tests.helpers import BNN_PYNQ_SHAPES, export_bnn_pynq, random_inputs, random_model
 
@@ -27,27 +29,36 @@ def build_and_compare(model, tmp_path, samples=2, **cfg):
         graph = ModelWrapper(str(out / "intermediate" / f"{index:02d}_{name}.onnx"))
         got = run_graph(graph, x)
         assert np.array_equal(got, expected), f"step {name} differs from PyTorch"
+    assert np.array_equal(FastGraph(graph)(x), expected), "signflow run's executor differs from PyTorch"
     return out
 
 
-@pytest.mark.parametrize("act", ACTS)
-@pytest.mark.parametrize("name", FAST_MODELS)
-def test_every_step_bit_exact(name, act, tmp_path):
+#: the MLPs have no pool, so the order does not change them
+ZOO_CASES = [(name, act, order) for name in FAST_MODELS for act in ACTS
+             for order in (ORDERS if name in ("digits", "cnv") else ["finn"])]
+
+
+@pytest.mark.parametrize("name, act, order", ZOO_CASES)
+def test_every_step_bit_exact(name, act, order, tmp_path):
     # zcu104: CNV with DySign frame buffers exceeds the xc7z020 BRAM budget
-    build_and_compare(random_model(name, act, seed=11), tmp_path, board="zcu104")
+    build_and_compare(random_model(name, act, seed=11, order=order), tmp_path, board="zcu104")
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("order", ORDERS)
 @pytest.mark.parametrize("act", ACTS)
-def test_vgg_every_step_bit_exact(act, tmp_path):
+def test_vgg_every_step_bit_exact(act, order, tmp_path):
     # BinaryNet-VGG's 14 Mbit of weights exceed even the zcu104's BRAM: check exactness only
-    build_and_compare(random_model("vgg", act, seed=12), tmp_path, samples=1, enforce_budget=False)
+    build_and_compare(random_model("vgg", act, seed=12, order=order), tmp_path, samples=1, enforce_budget=False)
 
 
+@pytest.mark.parametrize("order", ORDERS)
 @pytest.mark.parametrize("act", ACTS)
-def test_odd_feature_maps_bit_exact(act, tmp_path):
-    model = random_model("digits", act, seed=13, kernel="design3x3", in_shape=[1, 13, 11])
-    build_and_compare(model, tmp_path, samples=3)
+def test_odd_feature_maps_bit_exact(act, order, tmp_path):
+    # 13x11 -> 11x9 -> 9x7 -> pooled 4x3 (the last row and column dropped), a 3x3 kernel
+    model = random_model("digits", act, seed=13, kernel="threshold_3x3_symmetric_v2", in_shape=[1, 13, 11],
+                         order=order, dither_origin="centre")
+    build_and_compare(model, tmp_path, samples=8)
 
 
 @pytest.mark.parametrize("name", list(BNN_PYNQ_SHAPES))

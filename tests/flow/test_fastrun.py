@@ -11,10 +11,12 @@ from models.qonnx_run import run_graph
 from tests.helpers import random_inputs, random_model
 
 
-@pytest.fixture(scope="module", params=[("digits", "design"), ("digits", "dysign"), ("cnv", "design"), ("lfc", "sign")])
+@pytest.fixture(scope="module", params=[("digits", "design", "published"), ("digits", "design", "finn"),
+                                        ("digits", "dysign", "published"), ("digits", "sign", "published"),
+                                        ("cnv", "design", "published"), ("lfc", "sign", "finn")])
 def built(request, tmp_path_factory):
-    name, act = request.param
-    model = random_model(name, act, seed=21, **({"in_shape": [1, 9, 11]} if name == "digits" else {}))
+    name, act, order = request.param
+    model = random_model(name, act, seed=21, order=order, **({"in_shape": [1, 9, 11]} if name == "digits" else {}))
     out = tmp_path_factory.mktemp("b")
     export_model(model, model.in_shape, out / "m.onnx")
     run_build(out / "m.onnx", BuildConfig(output_dir=str(out / "build"), quiet=True, verify=False, board="zcu104",

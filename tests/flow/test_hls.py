@@ -17,7 +17,7 @@ from flow.build import FRONT_END, BuildConfig, run_build
 from flow.cli import main
 from models.errors import UserError
 from models.export import export_model
-from tests.helpers import assert_verify_names_layer, export_bnn_pynq, inner_mvau, random_model
+from tests.helpers import DIGITS_CASES, assert_verify_names_layer, export_bnn_pynq, inner_mvau, random_model
 
 HLS_STEPS = FRONT_END + ["hls_codegen", "csim"]
 
@@ -38,14 +38,16 @@ def assert_bit_exact(report, frames=64):
     assert report["csim"]["frames"] == frames and report["csim"]["mismatches"] == 0
 
 
-@pytest.mark.parametrize("fps", [None, 100000], ids=["smallest", "100kfps"])
-@pytest.mark.parametrize("act", ["sign", "design", "dysign"])
-def test_digits_csim(act, fps, tmp_path):
-    assert_bit_exact(build_hls(random_model("digits", act, seed=41), tmp_path / "build", target_fps=fps))
+@pytest.mark.parametrize("act, order, fps", DIGITS_CASES)
+def test_digits_csim(act, order, fps, tmp_path):
+    model = random_model("digits", act, seed=41, order=order)
+    assert_bit_exact(build_hls(model, tmp_path / "build", target_fps=fps))
 
 
-def test_cnv_design_csim(tmp_path):
-    assert_bit_exact(build_hls(random_model("cnv", "design", seed=42), tmp_path / "build", target_fps=3000))
+@pytest.mark.parametrize("order", ["published", "finn"])
+def test_cnv_design_csim(order, tmp_path):
+    model = random_model("cnv", "design", seed=42, order=order)
+    assert_bit_exact(build_hls(model, tmp_path / "build", target_fps=3000))
 
 
 def test_bnn_pynq_lfc_csim(tmp_path):

@@ -9,7 +9,7 @@ import torch
 from flow.build import FRONT_END, BuildConfig, run_build
 from flow.cli import main
 from models.export import export_model
-from tests.helpers import assert_verify_names_layer, export_bnn_pynq, inner_mvau, random_model
+from tests.helpers import DIGITS_CASES, assert_verify_names_layer, export_bnn_pynq, inner_mvau, random_model
 
 pytestmark = pytest.mark.rtlsim
 
@@ -31,11 +31,10 @@ def assert_cycles_match(report):
     assert abs(measured - estimated) <= 0.05 * estimated, f"measured {measured} vs estimated {estimated} cycles"
 
 
-@pytest.mark.parametrize("fps", [None, 100000], ids=["smallest", "100kfps"])
-@pytest.mark.parametrize("act", ["sign", "design", "dysign"])
-def test_digits_rtl(act, fps, tmp_path, capsys):
+@pytest.mark.parametrize("act, order, fps", DIGITS_CASES)
+def test_digits_rtl(act, order, fps, tmp_path, capsys):
     out = tmp_path / "build"
-    report = build_rtl(random_model("digits", act, seed=31), out, target_fps=fps)
+    report = build_rtl(random_model("digits", act, seed=31, order=order), out, target_fps=fps)
     assert_cycles_match(report)
     # random input stalls and output back-pressure change neither results nor termination
     assert main(["verify", str(out), "--frames", "32", "--stall", "0.3", "--backpressure", "0.4", "--seed", "3"]) == 0
@@ -64,10 +63,13 @@ def test_bnn_pynq_lfc_rtl(fps, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("order", ["published", "finn"])
 @pytest.mark.parametrize("fps", [3000, 10000])
-def test_cnv_design_rtl(fps, tmp_path):
-    report = build_rtl(random_model("cnv", "design", seed=33), tmp_path / "build", target_fps=fps)
+def test_cnv_design_rtl(fps, order, tmp_path):
+    out = tmp_path / "build"
+    report = build_rtl(random_model("cnv", "design", seed=33, order=order), out, target_fps=fps)
     assert_cycles_match(report)
+    assert main(["verify", str(out), "--frames", "4", "--stall", "0.3", "--backpressure", "0.4"]) == 0
 
 
 def test_label_select_rtl(tmp_path):

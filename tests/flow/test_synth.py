@@ -28,7 +28,7 @@ def test_synth_estimate_per_layer(rtl_build):
                                                        from_step="synth_estimate"))
     synth = json.loads((rtl_build / "report.json").read_text())["synth"]
     assert synth["part"] == "xc7z020clg400-1" and synth["luts"] > 0 and synth["ffs"] > 0
-    assert {layer["op"] for layer in synth["layers"]} == {"SlidingWindow", "MVAU", "BinaryMaxPool"}
+    assert {layer["op"] for layer in synth["layers"]} == {"SlidingWindow", "MVAU", "StreamingMaxPool"}
     assert all(layer["luts"] > 0 and layer["est_luts"] > 0 for layer in synth["layers"])
     assert synth["luts"] == sum(layer["luts"] for layer in synth["layers"]) + synth["glue"]["luts"]
     assert "total" in (rtl_build / "synth.txt").read_text()
