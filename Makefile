@@ -31,6 +31,7 @@ test-slow: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/activations.py
 	$(BIN)/python bench/reference_speed.py
+	$(BIN)/python bench/design_kernel.py
 	$(BIN)/python bench/folding.py
 	$(BIN)/python bench/rtl.py
 	$(BIN)/python bench/hls.py

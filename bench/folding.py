@@ -1,9 +1,10 @@
-"""CNV-1W1A (sign and DeSign) folded for 1k / 3k / 10k / 30k FPS at 100 MHz: cycles, LUT, BRAM, build time.
+"""CNV-1W1A with DeSign in the published order vs FINN's order, folded for 1k / 3k / 10k FPS at 100 MHz.
 
-DeSign's extra resources are measured at the *same* folding as sign (the sign
-build's folding.json is applied to the DeSign graph), so they show the cost of
-the phase thresholds alone.
-Run: .venv/bin/python bench/folding.py [--fps 1000 3000 10000 30000]
+For each target, the FINN-order DeSign graph is folded for the target; the same folding.json is applied
+to the published-order graph and to plain sign (FINN's CNV), so the rows differ only in where the pool
+sits (and, for sign, in the phase thresholds). Figures: bottleneck cycles, LUT and BRAM18 from the
+analytic estimate and, unless --no-yosys, from Yosys synth_xilinx of the generated RTL (minutes per build).
+Run: .venv/bin/python bench/folding.py [--fps 1000 3000 10000] [--no-yosys]
 """
 import argparse
 import json
@@ -20,54 +21,71 @@ from models.errors import UserError  # noqa: E402
 from models.export import export_model  # noqa: E402
 from tests.helpers import random_model  # noqa: E402
 
+VARIANTS = [("design", "finn"), ("design", "published"), ("sign", "finn")]
 
 
-def build(onnx_path, out, **cfg):
-    """``(estimate, seconds)``, or ``(error message, seconds)`` when the build refuses the target."""
+def build(onnx_path, out, yosys, **cfg):
+    """``{"est": .., "synth": .., "seconds": ..}``, or the refusal's message."""
+    steps = FRONT_END + (["rtl_codegen", "synth_estimate"] if yosys else [])
     start = time.perf_counter()
     try:
-        run_build(onnx_path, BuildConfig(output_dir=str(out), quiet=True, steps=FRONT_END, **cfg))
+        run_build(onnx_path, BuildConfig(output_dir=str(out), quiet=True, steps=steps, enforce_budget=False, **cfg))
     except UserError as err:
-        return str(err), time.perf_counter() - start
+        return str(err)
     seconds = time.perf_counter() - start
-    return json.loads((Path(out) / "report.json").read_text())["estimate"], seconds
+    report = json.loads((Path(out) / "report.json").read_text())
+    return {"est": report["estimate"], "synth": report.get("synth"), "seconds": seconds}
+
+
+def ratio(value, base):
+    return f"{value / base:.3f}" if base else "-"
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--fps", type=float, nargs="+", default=[1000, 3000, 10000, 30000], help="target FPS values")
+    parser.add_argument("--fps", type=float, nargs="+", default=[1000, 3000, 10000], help="target FPS values")
+    parser.add_argument("--no-yosys", action="store_true", help="analytic estimates only")
     args = parser.parse_args()
     quiet_libraries()
+    yosys = not args.no_yosys
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         paths = {}
-        for act in ("sign", "design"):
-            model = random_model("cnv", act, seed=0)
-            paths[act] = tmp / f"cnv_{act}.onnx"
-            export_model(model, model.in_shape, paths[act])
+        for act, order in VARIANTS:
+            model = random_model("cnv", act, seed=0, order=order, kernel="threshold_2x2_v2")
+            paths[act, order] = tmp / f"cnv_{act}_{order}.onnx"
+            export_model(model, model.in_shape, paths[act, order])
         for fps in args.fps:
-            sign, t_sign = build(paths["sign"], tmp / f"sign{fps}", target_fps=fps)
-            design, t_design = build(paths["design"], tmp / f"design{fps}", target_fps=fps)
-            folding = tmp / f"sign{fps}" / "folding.json"
-            same = build(paths["design"], tmp / f"same{fps}", folding_file=str(folding))[0] if folding.is_file() else None
-            rows.append((fps, sign, t_sign, design, t_design, same))
-    print("\nCNV-1W1A at 100 MHz on pynq-z1 (xc7z020: 53,200 LUT, 280 BRAM18); analytic estimates")
-    print(f"{'target FPS':>10} {'act':>7} {'bottleneck':>10} {'est. FPS':>9} {'LUT':>7} {'BRAM18':>7} {'build s':>8}")
-    for fps, sign, t_sign, design, t_design, _ in rows:
-        for act, est, secs in (("sign", sign, t_sign), ("design", design, t_design)):
-            if isinstance(est, str):
-                print(f"{fps:>10g} {act:>7}  refused: {est}")
+            base = build(paths["design", "finn"], tmp / f"finn{fps:g}", yosys, target_fps=fps)
+            if isinstance(base, str):
+                rows.append((fps, "design", "finn", base))
                 continue
-            print(f"{fps:>10g} {act:>7} {est['bottleneck_cycles']:>10} {est['fps']:>9.0f} {est['luts']:>7} "
-                  f"{est['brams18']:>7} {secs:>8.1f}")
-    print("\nDeSign over sign at the same folding (sign's folding.json applied to the DeSign graph)")
-    print(f"{'target FPS':>10} {'LUT sign':>9} {'LUT DeSign':>10} {'extra %':>8} {'BRAM sign':>10} {'BRAM DeSign':>11}")
-    for fps, sign, _, _, _, same in rows:
-        if not isinstance(same, dict):
+            folding = str(tmp / f"finn{fps:g}" / "folding.json")
+            rows.append((fps, "design", "finn", base))
+            for act, order in VARIANTS[1:]:
+                rows.append((fps, act, order, build(paths[act, order], tmp / f"{act}_{order}{fps:g}", yosys,
+                                                    folding_file=folding)))
+    print("\nCNV-1W1A at 100 MHz, same folding per target (the FINN-order DeSign search); "
+          "ratios against DeSign in FINN's order")
+    print(f"{'target FPS':>10} {'act':>6} {'order':>9} {'cycles':>8} {'LUT':>7} {'BRAM18':>7} {'LUT x':>6} "
+          f"{'BRAM x':>6} {'Yosys LUT':>9} {'BRAM18':>7} {'LUT x':>6} {'BRAM x':>6} {'build s':>7}")
+    base = None
+    for fps, act, order, got in rows:
+        if isinstance(got, str):
+            print(f"{fps:>10g} {act:>6} {order:>9}  refused: {got}")
             continue
-        extra = 100 * (same["luts"] - sign["luts"]) / sign["luts"]
-        print(f"{fps:>10g} {sign['luts']:>9} {same['luts']:>10} {extra:>8.1f} {sign['brams18']:>10} {same['brams18']:>11}")
+        est, synth = got["est"], got["synth"]
+        if (act, order) == ("design", "finn"):
+            base = got
+        line = (f"{fps:>10g} {act:>6} {order:>9} {est['bottleneck_cycles']:>8} {est['luts']:>7} {est['brams18']:>7} "
+                f"{ratio(est['luts'], base['est']['luts']):>6} {ratio(est['brams18'], base['est']['brams18']):>6}")
+        if synth:
+            line += (f" {synth['luts']:>9} {synth['brams18']:>7} {ratio(synth['luts'], base['synth']['luts']):>6} "
+                     f"{ratio(synth['brams18'], base['synth']['brams18']):>6}")
+        else:
+            line += f" {'-':>9} {'-':>7} {'-':>6} {'-':>6}"
+        print(line + f" {got['seconds']:>7.0f}")
 
 
 if __name__ == "__main__":
