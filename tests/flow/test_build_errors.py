@@ -77,8 +77,9 @@ def test_missing_model_file(tmp_path, capsys):
     assert code == 2 and "does not exist" in err
 
 
-def test_step_check_names_first_differing_layer(tmp_path):
-    """A corrupted threshold is caught by the per-step check, which names the layer."""
+@pytest.mark.parametrize("order", ["published", "finn"])
+def test_step_check_names_first_differing_layer(order, tmp_path):
+    """A corrupted threshold is caught by the per-step check, which names the layer's tensor."""
     from qonnx.core.modelwrapper import ModelWrapper
 
     from flow.build import BuildConfig, run_build
@@ -86,7 +87,7 @@ def test_step_check_names_first_differing_layer(tmp_path):
     from models.errors import UserError
     from models.qonnx_run import run_graph
 
-    model = random_model("digits", "design", seed=4)
+    model = random_model("digits", "design", seed=4, order=order)
     path = tmp_path / "m.onnx"
     export_model(model, model.in_shape, path)
     run_build(path, BuildConfig(output_dir=str(tmp_path / "b"), quiet=True, steps=["tidy", "streamline"]))
@@ -97,5 +98,10 @@ def test_step_check_names_first_differing_layer(tmp_path):
     streamlined.set_initializer(node.input[1], thr + 3)
     x = np.random.default_rng(0).uniform(-1, 1, (4, 1, 8, 8)).astype(np.float32)
     assert not np.array_equal(run_graph(tidy, x), run_graph(streamlined, x))
-    with pytest.raises(UserError, match=f"first difference at node '{node.name}'"):
+    # the exported layer tensor: the threshold's output, or (published order) that of its pool / channel flip
+    exported = {out for n in tidy.graph.node for out in n.output}
+    tensor = node.output[0]
+    while tensor not in exported:
+        tensor = streamlined.find_consumers(tensor)[0].output[0]
+    with pytest.raises(UserError, match=f"first difference at node '[^']*' \\([A-Za-z]+\\), tensor '{tensor}'"):
         check_equal(tidy, streamlined, x, "streamline")
