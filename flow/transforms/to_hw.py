@@ -83,7 +83,7 @@ class BinaryStreamsAsBits(Transformation):
                 values = op.get_nodeattr("pad_values")
                 if any(abs(v) != 1.0 for v in values):
                     raise node_error(node, f"binary stream padded with {sorted(set(values) - {-1.0, 1.0})}; "
-                                     "only -1 padding keeps it binary")
+                                     "only -1 padding (+1 on a complemented channel) keeps it binary")
                 if values:
                     op.set_nodeattr("pad_values", [(v + 1) / 2 for v in values])  # -1 -> bit 0, +1 -> bit 1
         for sign in model.get_nodes_by_op_type("BipolarQuant"):  # host-side input binarization
