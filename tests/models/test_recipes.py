@@ -13,17 +13,6 @@ from tests.models.test_train import config_of, load_payload, one_line, quick_tra
 LEARN_EPOCHS = 10  # DeSign on digits passes 0.8 test accuracy in 10 binarynet epochs (seed 0)
 
 
-@pytest.fixture
-def cli(capsys):
-    """Run the CLI; return ``(exit code, stdout, stderr)``."""
-    def call(*argv):
-        capsys.readouterr()
-        code = run_cli(*argv)
-        out, err = capsys.readouterr()
-        return code, out, err
-    return call
-
-
 @pytest.fixture(scope="module")
 def binarynet_run(tmp_path_factory):
     """A short CLI training run on digits with the published recipe."""

@@ -31,17 +31,6 @@ def run_cli(*argv):
     return flow.cli.main([str(arg) for arg in argv])
 
 
-@pytest.fixture
-def cli(capsys):
-    """Run the CLI; return ``(exit code, stdout, stderr)``."""
-    def call(*argv):
-        capsys.readouterr()
-        code = run_cli(*argv)
-        out, err = capsys.readouterr()
-        return code, out, err
-    return call
-
-
 def quick_train(out, act="sign", epochs=2, **options):
     cfg = TrainConfig(out=str(out), epochs=epochs, progress=False, threads=1, **options)
     return train(ModelConfig(act=act), cfg)

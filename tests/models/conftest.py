@@ -1,0 +1,15 @@
+"""Fixtures shared by the model tests."""
+import pytest
+
+import flow.cli
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run ``signflow ARGV`` in-process; return ``(exit code, stdout, stderr)``."""
+    def call(*argv):
+        capsys.readouterr()
+        code = flow.cli.main([str(arg) for arg in argv])
+        out, err = capsys.readouterr()
+        return code, out, err
+    return call
