@@ -71,7 +71,7 @@ class FastGraph:
         stride = tuple(window.get_nodeattr("stride"))
         # binary: (2x - 1).(2w - 1) = x.(4w - 2) - sum(2w - 1), with x in bits (padding bits included)
         scale = 2.0 if binary else 1.0
-        pad_values = torch.tensor(window.get_nodeattr("pad_values") or [0.0] * channels, dtype=torch.float32)
+        pad_values = torch.tensor(window.pad_values(channels), dtype=torch.float32)
         bipolar = 2 * bits.reshape(kh, kw, channels, -1).transpose(3, 2, 0, 1) - 1
         weight = torch.from_numpy(scale * bipolar).float().contiguous(memory_format=torch.channels_last)
         offset = bipolar.sum(axis=(1, 2, 3)).astype(np.float32) if binary else np.zeros(bits.shape[1], np.float32)

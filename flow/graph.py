@@ -18,6 +18,15 @@ def single_consumer(model, tensor):
     return consumers[0] if len(consumers) == 1 else None
 
 
+def node_attr(node, name, default):
+    """ONNX attribute ``name`` of ``node`` as a Python value (lists as lists), or ``default`` when absent."""
+    for attr in node.attribute:
+        if attr.name == name:
+            value = helper.get_attribute_value(attr)
+            return list(value) if isinstance(value, (list, tuple)) else value
+    return default
+
+
 def node_error(node, message):
     """A UserError that names the node and its op type."""
     return UserError(f"node '{node.name}' ({node.op_type}): {message}")

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from flow.graph import node_attr
 from flow.ops.hw import HWOp, Memory, Stream, divisors, memory_cost, window_dims
 from flow.packing import pack_words
 
@@ -71,12 +72,17 @@ class SlidingWindow(HWOp):
 
     def pad_values(self, channels):
         """The pad value of each of the ``channels`` input channels (zeros when nothing is padded)."""
-        values = self.get_nodeattr("pad_values")
+        values = self.get_nodeattr("pad_values") or self._saved_pad_value(channels)
         if not any(self.get_nodeattr("pads")) and not values:
             return np.zeros(channels)
         if len(values) != channels:
             raise ValueError(f"{self.onnx_node.name}: {len(values)} pad_values for {channels} channels")
         return np.asarray(values)
+
+    def _saved_pad_value(self, channels):
+        """Graphs saved before per-channel padding hold one scalar ``pad_value``: it pads every channel."""
+        saved = node_attr(self.onnx_node, "pad_value", None)
+        return [] if saved is None else [saved] * channels
 
     def pad_patterns(self):
         """The pad values as ``bits``-bit patterns (two's complement), one per input channel."""

@@ -8,7 +8,7 @@ from onnx import helper
 from qonnx.transformation.base import Transformation
 from qonnx.util.basic import get_by_name
 
-from flow.graph import const, node_error
+from flow.graph import const, node_attr, node_error
 from flow.ops.base import make_node
 
 TO_NHWC, TO_NCHW = [0, 2, 3, 1], [0, 3, 1, 2]
@@ -30,21 +30,13 @@ def _nhwc(shape):
     return [shape[0], shape[2], shape[3], shape[1]]
 
 
-def _attr(node, name, default):
-    attr = get_by_name(node.attribute, name)
-    if attr is None:
-        return default
-    value = helper.get_attribute_value(attr)
-    return list(value) if isinstance(value, (list, tuple)) else value
-
-
 def _pad_node(model, conv):
     """The constant spatial Pad feeding ``conv`` as ``(pad node, [t, l, b, r], value)``, or ``(None, ...)``."""
     pad = model.find_producer(conv.input[0])
     if pad is None or pad.op_type != "Pad" or len(model.find_consumers(pad.output[0])) != 1:
         return None, [0, 0, 0, 0], 0.0
     pads = const(model, pad.input[1])
-    if pads is None or _attr(pad, "mode", b"constant") != b"constant":
+    if pads is None or node_attr(pad, "mode", b"constant") != b"constant":
         raise node_error(pad, "only constant padding with constant pad amounts is supported")
     pads = [int(p) for p in pads]  # (n, c, h, w) begins, then ends
     if pads[0] or pads[1] or pads[4] or pads[5]:
@@ -58,10 +50,10 @@ class LowerConv(Transformation):
 
     def apply(self, model):
         for conv in model.get_nodes_by_op_type("Conv"):
-            if _attr(conv, "group", 1) != 1 or any(d != 1 for d in _attr(conv, "dilations", [1, 1])):
+            if node_attr(conv, "group", 1) != 1 or any(d != 1 for d in node_attr(conv, "dilations", [1, 1])):
                 raise node_error(conv, "grouped and dilated convolutions are not supported")
             pad, pads, value = _pad_node(model, conv)
-            own = _attr(conv, "pads", [0, 0, 0, 0])
+            own = node_attr(conv, "pads", [0, 0, 0, 0])
             if any(own) and pad is not None:
                 raise node_error(conv, "padding both in a Pad node and in the Conv is not supported")
             if any(own):
@@ -79,7 +71,7 @@ class LowerConv(Transformation):
             nodes = [
                 helper.make_node("Transpose", [source], [t_in], perm=TO_NHWC),
                 make_node("SlidingWindow", [t_in], [windows], name=f"SlidingWindow_{conv.name}",
-                          kernel=[kh, kw], stride=_attr(conv, "strides", [1, 1]), pads=pads,
+                          kernel=[kh, kw], stride=node_attr(conv, "strides", [1, 1]), pads=pads,
                           **({"pad_values": [value] * cin} if any(pads) else {})),
                 helper.make_node("MatMul", [windows, w_name], [acc], name=f"MatMul_{conv.name}"),
                 helper.make_node("Transpose", [acc], [conv.output[0]], perm=TO_NCHW),
@@ -97,16 +89,16 @@ class LowerMaxPool(Transformation):
 
     def apply(self, model):
         for pool in model.get_nodes_by_op_type("MaxPool"):
-            if any(_attr(pool, "pads", [0, 0, 0, 0])) or _attr(pool, "ceil_mode", 0) != 0:
+            if any(node_attr(pool, "pads", [0, 0, 0, 0])) or node_attr(pool, "ceil_mode", 0) != 0:
                 raise node_error(pool, "padded or ceil-mode max-pooling is not supported")
-            kernel = _attr(pool, "kernel_shape", None)
+            kernel = node_attr(pool, "kernel_shape", None)
             in_shape = model.get_tensor_shape(pool.input[0])
             out_shape = model.get_tensor_shape(pool.output[0])
             t_in, pooled = _new_tensor(model, _nhwc(in_shape)), _new_tensor(model, _nhwc(out_shape))
             nodes = [
                 helper.make_node("Transpose", [pool.input[0]], [t_in], perm=TO_NHWC),
                 make_node("StreamingMaxPool", [t_in], [pooled], name=f"StreamingMaxPool_{pool.name}",
-                          kernel=kernel, stride=_attr(pool, "strides", kernel)),
+                          kernel=kernel, stride=node_attr(pool, "strides", kernel)),
                 helper.make_node("Transpose", [pooled], [pool.output[0]], perm=TO_NCHW),
             ]
             _insert_after(model, pool, nodes)
@@ -127,7 +119,7 @@ class MoveTransposePastThreshold(Transformation):
             if node.op_type not in ("PixelThreshold", "DynamicThreshold") or _layout(node) != "NCHW":
                 continue
             trans = model.find_producer(node.input[0])
-            if trans is None or trans.op_type != "Transpose" or _attr(trans, "perm", None) != TO_NCHW:
+            if trans is None or trans.op_type != "Transpose" or node_attr(trans, "perm", None) != TO_NCHW:
                 continue
             if len(model.find_consumers(trans.output[0])) != 1:
                 continue
@@ -168,7 +160,7 @@ class CancelTransposes(Transformation):
             if len(consumers) != 1 or consumers[0].op_type != "Transpose":
                 continue
             second = consumers[0]
-            p, q = _attr(first, "perm", None), _attr(second, "perm", None)
+            p, q = node_attr(first, "perm", None), node_attr(second, "perm", None)
             if [p[i] for i in q] != list(range(len(p))):
                 continue
             for consumer in model.find_consumers(second.output[0]) or []:
@@ -191,7 +183,7 @@ class FlattenNHWC(Transformation):
                 continue
             trans = model.find_producer(flat.input[0])
             consumers = model.find_consumers(flat.output[0]) or []
-            if trans is None or trans.op_type != "Transpose" or _attr(trans, "perm", None) != TO_NCHW:
+            if trans is None or trans.op_type != "Transpose" or node_attr(trans, "perm", None) != TO_NCHW:
                 continue
             if len(consumers) != 1 or consumers[0].op_type != "MatMul":
                 continue

@@ -17,9 +17,9 @@ from onnx import helper
 from qonnx.custom_op.registry import getCustomOp
 from qonnx.transformation.base import Transformation
 
-from flow.graph import const, node_error, single_consumer
+from flow.graph import const, node_attr, node_error, single_consumer
 from flow.ops.base import make_node
-from flow.transforms.lower import TO_NHWC, _attr
+from flow.transforms.lower import TO_NHWC
 from flow.transforms.streamline import LINEAR_OPS, accumulator, affine_chain
 from flow.transforms.thresholds import fold_chain
 
@@ -29,10 +29,10 @@ FLATTEN_OPS = ("Flatten", "Reshape")
 
 def pool_window(model, pool):
     """``(ph, pw)`` of a max-pool the threshold can move before: stride = size, no padding, no dilation."""
-    kernel = _attr(pool, "kernel_shape", None)
-    stride = _attr(pool, "strides", kernel)
-    if kernel is None or len(kernel) != 2 or list(stride) != list(kernel) or any(_attr(pool, "pads", [0] * 4)) \
-            or _attr(pool, "ceil_mode", 0) != 0 or any(d != 1 for d in _attr(pool, "dilations", [1, 1])):
+    kernel = node_attr(pool, "kernel_shape", None)
+    stride = node_attr(pool, "strides", kernel)
+    if kernel is None or len(kernel) != 2 or list(stride) != list(kernel) or any(node_attr(pool, "pads", [0] * 4)) \
+            or node_attr(pool, "ceil_mode", 0) != 0 or any(d != 1 for d in node_attr(pool, "dilations", [1, 1])):
         raise node_error(pool, f"a max-pool before the sign (the published DeSign order) must have stride equal to "
                          f"its size, no padding, no dilation and floor mode (got kernel {kernel}, stride {stride}); "
                          "only then does thresholding before the pool give the same bits")
@@ -173,7 +173,7 @@ class AbsorbChannelFlips(Transformation):
     @staticmethod
     def _absorb(model, mul, consumer, signs):
         channels = signs.size
-        if consumer.op_type == "Transpose" and _attr(consumer, "perm", None) == TO_NHWC:
+        if consumer.op_type == "Transpose" and node_attr(consumer, "perm", None) == TO_NHWC:
             window = single_consumer(model, consumer.output[0])
             matmul = single_consumer(model, window.output[0]) if window is not None else None
             if window is None or window.op_type != "SlidingWindow" or matmul is None or matmul.op_type != "MatMul":

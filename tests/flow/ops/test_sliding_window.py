@@ -102,3 +102,12 @@ def test_per_channel_pads_cost_a_small_rom():
     assert 0 < per_channel["luts"] - uniform["luts"] <= 2 * 1 and per_channel["ffs"] == uniform["ffs"]
     # parallel window: the padded pixel is a constant
     assert window_op(8, 72, 1, [0] * 8).resources() == window_op(8, 72, 1, [0, 1] * 4).resources()
+
+
+def test_graph_saved_with_one_pad_value_still_loads(one_node, run):
+    """Graphs saved before per-channel padding hold a scalar ``pad_value``: it pads every channel."""
+    x = np.random.default_rng(3).integers(-3, 4, size=(1, 5, 4, 3))
+    expected = naive_sliding_window(x, (3, 3), (1, 1), (1, 1, 1, 1), -1)
+    model = one_node("SlidingWindow", {"x": x}, expected.shape, kernel=[3, 3], pads=[1, 1, 1, 1], pad_value=-1.0)
+    np.testing.assert_array_equal(run(model, {"x": x}), expected)
+    assert getCustomOp(model.graph.node[0]).pad_values(3).tolist() == [-1, -1, -1]
