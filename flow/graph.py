@@ -84,7 +84,7 @@ def execute_nodes(model, nodes, feeds, output):
     context.update(feeds)
     opset = model.model.opset_import[0].version
     for node in nodes:
-        for out in node.output:  # qonnx expects a buffer to replace
-            context.setdefault(out, np.zeros(0, dtype=np.float32))
+        for out in node.output:  # qonnx expects a buffer of the output's shape to replace
+            context.setdefault(out, np.zeros(model.get_tensor_shape(out) or 0, dtype=np.float32))
         execute_node(node, context, model.graph, opset)
     return context[output]

@@ -1,0 +1,30 @@
+"""The graph helpers the transformations share."""
+import warnings
+
+import numpy as np
+from onnx import TensorProto, helper
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.util.basic import qonnx_make_model
+
+from flow.graph import execute_nodes, node_attr
+
+
+def test_execute_nodes_runs_standard_ops_without_shape_warnings():
+    nodes = [helper.make_node("Mul", ["x", "s"], ["y"], name="scale"), helper.make_node("Relu", ["y"], ["z"])]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+                              [helper.make_tensor_value_info("z", TensorProto.FLOAT, [1, 4])],
+                              [helper.make_tensor("s", TensorProto.FLOAT, [1], [-2.0])])
+    model = ModelWrapper(qonnx_make_model(graph))
+    x = np.array([[1, -1, 0, 3]], np.float32)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = execute_nodes(model, nodes, {"x": x}, "z")
+    np.testing.assert_array_equal(got, [[0, 2, 0, 0]])
+    assert not caught, [str(w.message) for w in caught]
+
+
+def test_node_attr_reads_lists_as_lists_and_defaults_when_absent():
+    node = helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[2, 2], ceil_mode=0)
+    assert node_attr(node, "kernel_shape", None) == [2, 2]
+    assert node_attr(node, "ceil_mode", 1) == 0
+    assert node_attr(node, "strides", "absent") == "absent"
