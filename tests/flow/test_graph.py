@@ -13,7 +13,8 @@ def test_execute_nodes_runs_standard_ops_without_shape_warnings():
     nodes = [helper.make_node("Mul", ["x", "s"], ["y"], name="scale"), helper.make_node("Relu", ["y"], ["z"])]
     graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
                               [helper.make_tensor_value_info("z", TensorProto.FLOAT, [1, 4])],
-                              [helper.make_tensor("s", TensorProto.FLOAT, [1], [-2.0])])
+                              [helper.make_tensor("s", TensorProto.FLOAT, [1], [-2.0])],
+                              value_info=[helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])])
     model = ModelWrapper(qonnx_make_model(graph))
     x = np.array([[1, -1, 0, 3]], np.float32)
     with warnings.catch_warnings(record=True) as caught:
