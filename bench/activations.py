@@ -30,8 +30,8 @@ ORDERS = ("published", "finn")
 
 def resolve_kernels(names):
     """``(label, name get_kernel accepts)`` for each kernel, and notes on those it lacks."""
-    from models.errors import UserError
-    from models.kernels import get_kernel
+    from signflow.errors import UserError
+    from signflow.models.kernels import get_kernel
 
     found, notes = [], []
     for name in names:
@@ -63,9 +63,9 @@ def variants(kernels):
 def one_run(job):
     """Train one variant on one seed; return ``(test accuracy, seconds)``."""
     options, recipe, epochs, seed, out = job
-    from flow.cli import quiet_libraries
-    from models.train import TrainConfig, train
-    from models.zoo import ModelConfig
+    from signflow.cli import quiet_libraries
+    from signflow.models.train import TrainConfig, train
+    from signflow.models.zoo import ModelConfig
 
     quiet_libraries()
     start = time.perf_counter()
@@ -86,7 +86,7 @@ def main():
                         help=f"comma-separated DeSign kernels (default: {','.join(KERNELS)})")
     parser.add_argument("--jobs", type=int, default=2, help="runs at once, one CPU thread each (default 2)")
     args = parser.parse_args()
-    from models.recipes import RECIPE_NAMES
+    from signflow.models.recipes import RECIPE_NAMES
 
     recipes = [name.strip() for name in args.recipes.split(",") if name.strip()]
     unknown = [name for name in recipes if name not in RECIPE_NAMES]

@@ -16,7 +16,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from models.kernel_search import (  # noqa: E402
+from signflow.models.kernel_search import (  # noqa: E402
     METRICS,
     best_dither,
     candidate_grids,
@@ -26,7 +26,7 @@ from models.kernel_search import (  # noqa: E402
     rank,
     score_candidates,
 )
-from models.kernels import DEMO_KERNEL, PREFERRED_KERNEL, PUBLISHED_KERNELS  # noqa: E402
+from signflow.models.kernels import DEMO_KERNEL, PREFERRED_KERNEL, PUBLISHED_KERNELS  # noqa: E402
 
 LEVELS = [0, 1, 3, 5, 7, 9]
 TOP = 10

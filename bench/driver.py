@@ -13,8 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._timing import best_seconds  # noqa: E402
-from flow.codegen.driver import load_driver  # noqa: E402
-from flow.packing import pack_words  # noqa: E402
+from signflow.codegen.driver import load_driver  # noqa: E402
+from signflow.packing import pack_words  # noqa: E402
 
 #: streams shaped like CNV-1W1A's and LFC-1W1A's (8-bit RGB pixels, 1-bit MNIST pixels, 10 scores), in DMA words
 STREAMS = {

@@ -9,8 +9,8 @@ import re
 import subprocess
 from pathlib import Path
 
-from flow.tools import vendor_tool
-from models.errors import UserError
+from signflow.errors import UserError
+from signflow.tools import vendor_tool
 
 HOW = ("the project script is {script}: run 'docker compose run --rm vivado signflow build MODEL --out {out} "
        "--from-step bitstream' (see docker-compose.yml) or 'vivado -mode batch -source make_project.tcl' there")

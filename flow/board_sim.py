@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from flow.rtlsim import build_harness, run_harness
-from models.errors import UserError
+from signflow.errors import UserError
+from signflow.rtlsim import build_harness, run_harness
 
 
 class Buffer(np.ndarray):
@@ -61,7 +61,7 @@ class SimulatedDMA:
 
 def simulated_accelerator(build_dir, work_dir):
     """The driver's ``Accelerator`` of ``build_dir/deploy`` on the simulated board."""
-    from flow.codegen.driver import load_driver
+    from signflow.codegen.driver import load_driver
 
     deploy = Path(build_dir) / "deploy"
     if not (deploy / "io.json").is_file():
@@ -74,7 +74,7 @@ def simulated_accelerator(build_dir, work_dir):
 def verify_driver(graph, build_dir, x, work_dir):
     """Run ``x`` through the driver on the simulated board; returns figures; raises when any output differs
     from the reference."""
-    from flow.fastrun import FastGraph
+    from signflow.fastrun import FastGraph
 
     accel = simulated_accelerator(build_dir, work_dir)
     start = time.perf_counter()

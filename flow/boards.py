@@ -1,7 +1,7 @@
 """Boards the flow targets: FPGA part and the resources a design may use."""
 from dataclasses import dataclass
 
-from models.errors import UserError
+from signflow.errors import UserError
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ to ``<out>/report.json``, and (with ``verify``) its output is checked
 bit-exact against the tidied input graph. ``--from-step`` resumes from the
 graph saved by the step before.
 
-Run as ``signflow build``, ``python -m flow.build`` or ``python flow/build.py``.
+Run as ``signflow build``, ``python -m signflow.build`` or ``python flow/build.py``.
 """
 import dataclasses
 import json
@@ -15,14 +15,23 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-if __package__ in (None, ""):  # `python flow/build.py`: make the project importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+if __name__ == "__main__" and not __package__:
+    # `python flow/build.py`: flow/ is the signflow package; run it as signflow.build, not as loose modules
+    import runpy
+
+    sys.path.pop(0)
+    try:
+        runpy.run_module("signflow.build", run_name="__main__", alter_sys=True)
+    except ModuleNotFoundError as err:
+        sys.exit(f"error: {err.name} is not installed in {sys.executable}; run 'make demo' or 'pip install .' first")
+    sys.exit(0)
 
 import numpy as np  # noqa: E402
 
-from flow.boards import BOARDS, get_board  # noqa: E402
-from models.errors import StepSkipped, UserError  # noqa: E402
-from models.files import atomic_path, inside, prepare_dir  # noqa: E402
+from signflow.boards import BOARDS, get_board  # noqa: E402
+from signflow.errors import StepSkipped, UserError  # noqa: E402
+from signflow.files import atomic_path, inside, prepare_dir  # noqa: E402
+from signflow.graph import load_graph  # noqa: E402
 
 
 @dataclass
@@ -109,7 +118,7 @@ class BuildConfig:
 
 def step_tidy(model, cfg):
     """qonnx cleanup (shapes, constants, names), Gemm -> MatMul, and a check that every op is supported."""
-    from flow.transforms.tidy import tidy
+    from signflow.transforms.tidy import tidy
 
     return tidy(model)
 
@@ -118,9 +127,9 @@ def step_streamline(model, cfg):
     """Quantizers, BatchNorm and DeSign offsets -> integer accumulators and threshold nodes."""
     from qonnx.transformation.infer_shapes import InferShapes
 
-    from flow.transforms.dynamic import CollapseDynamicSign
-    from flow.transforms.pool_order import MoveScalarMulPastMaxPool, ThresholdBeforePool
-    from flow.transforms.streamline import AbsorbIntoThreshold, FoldWeightQuant, SplitInputQuant, check_streamlined
+    from signflow.transforms.dynamic import CollapseDynamicSign
+    from signflow.transforms.pool_order import MoveScalarMulPastMaxPool, ThresholdBeforePool
+    from signflow.transforms.streamline import AbsorbIntoThreshold, FoldWeightQuant, SplitInputQuant, check_streamlined
 
     for transform in (FoldWeightQuant(), SplitInputQuant(), MoveScalarMulPastMaxPool(), CollapseDynamicSign(),
                       ThresholdBeforePool(), AbsorbIntoThreshold(), InferShapes()):
@@ -133,8 +142,14 @@ def step_lower(model, cfg):
     """Convolutions -> NHWC sliding window + MatMul, max-pools -> binary NHWC max-pool; transposes cancelled."""
     from qonnx.transformation.infer_shapes import InferShapes
 
-    from flow.transforms.lower import CancelTransposes, FlattenNHWC, LowerConv, LowerMaxPool, MoveTransposePastThreshold
-    from flow.transforms.pool_order import AbsorbChannelFlips
+    from signflow.transforms.lower import (
+        CancelTransposes,
+        FlattenNHWC,
+        LowerConv,
+        LowerMaxPool,
+        MoveTransposePastThreshold,
+    )
+    from signflow.transforms.pool_order import AbsorbChannelFlips
 
     model = model.transform(LowerConv()).transform(LowerMaxPool()).transform(AbsorbChannelFlips())
     model = apply_until_stable(model, [MoveTransposePastThreshold(), CancelTransposes(), FlattenNHWC()])
@@ -154,11 +169,10 @@ def apply_until_stable(model, transforms):
 
 def step_to_hw(model, cfg):
     """MatMul (+ threshold) -> MVAU; binary streams become bits; HW ops record their shapes."""
+    from qonnx.transformation.general import GiveUniqueNodeNames
     from qonnx.transformation.infer_shapes import InferShapes
 
-    from qonnx.transformation.general import GiveUniqueNodeNames
-
-    from flow.transforms.to_hw import AnnotateHW, AppendLabelSelect, BinaryStreamsAsBits, ToMVAU
+    from signflow.transforms.to_hw import AnnotateHW, AppendLabelSelect, BinaryStreamsAsBits, ToMVAU
 
     model = model.transform(ToMVAU()).transform(BinaryStreamsAsBits()).transform(InferShapes())
     if cfg.label_select:
@@ -168,7 +182,7 @@ def step_to_hw(model, cfg):
 
 def step_fold(model, cfg):
     """PE / SIMD per layer for the target FPS (or from the folding file); writes folding.json."""
-    from flow.folding import apply_folding_file, folding_doc, search_folding
+    from signflow.folding import apply_folding_file, folding_doc, search_folding
 
     if cfg.folding_file:
         apply_folding_file(model, cfg.folding_file)
@@ -180,7 +194,7 @@ def step_fold(model, cfg):
 
 def step_estimate(model, cfg):
     """Cycles, FPS, latency and LUT / FF / BRAM per layer and in total; saved to report.json and estimate.txt."""
-    from flow.estimate import estimate, estimate_table
+    from signflow.estimate import estimate, estimate_table
 
     est = estimate(model, cfg)
     with atomic_path(inside(cfg.output_dir, "estimate.txt")) as tmp:
@@ -191,7 +205,7 @@ def step_estimate(model, cfg):
 
 def step_rtl_codegen(model, cfg):
     """SystemVerilog: the layers' cores with their memory files, FIFOs, width converters and a top (rtl/)."""
-    from flow.codegen.rtl import generate
+    from signflow.codegen.rtl import generate
 
     generate(model, cfg.output_dir, fifo_depth=cfg.fifo_depth)
     return model
@@ -199,7 +213,7 @@ def step_rtl_codegen(model, cfg):
 
 def step_rtlsim(model, cfg):
     """Verilator: stream frames through the RTL, compare bit-exactly, measure cycles per frame and latency."""
-    from flow.rtlsim import simulate
+    from signflow.rtlsim import simulate
 
     x = _random_inputs(model, cfg, cfg.rtlsim_frames)
     figures = simulate(model, inside(cfg.output_dir, "rtl"), x, inside(cfg.output_dir, "sim"),
@@ -210,8 +224,8 @@ def step_rtlsim(model, cfg):
 
 def step_synth_estimate(model, cfg):
     """Yosys synth_xilinx of the stitched top: LUT / FF / BRAM / DSP per layer beside the analytic estimate."""
-    from flow.estimate import estimate
-    from flow.synth import synth_report, synth_table
+    from signflow.estimate import estimate
+    from signflow.synth import synth_report, synth_table
 
     report = synth_report(model, inside(cfg.output_dir, "rtl"), cfg.part(), inside(cfg.output_dir, "synth"),
                           estimate(model, cfg))
@@ -223,7 +237,7 @@ def step_synth_estimate(model, cfg):
 
 def step_hls_codegen(model, cfg):
     """Vitis HLS C++: a source per layer with constant weight arrays, a DATAFLOW top, TCL scripts (hls/)."""
-    from flow.codegen.hls import generate
+    from signflow.codegen.hls import generate
 
     generate(model, cfg.output_dir, cfg.part(), cfg.clock_ns, fifo_depth=cfg.fifo_depth)
     return model
@@ -231,7 +245,7 @@ def step_hls_codegen(model, cfg):
 
 def step_csim(model, cfg):
     """g++ C simulation of the HLS design: stream frames, compare every output bit-exactly."""
-    from flow.csim import simulate
+    from signflow.csim import simulate
 
     x = _random_inputs(model, cfg, cfg.csim_frames)
     figures = simulate(model, inside(cfg.output_dir, "hls"), x, inside(cfg.output_dir, "csim"))
@@ -241,7 +255,7 @@ def step_csim(model, cfg):
 
 def step_hls_synth(model, cfg):
     """Vitis HLS csynth and IP export of every layer and the top (skipped with a note without vitis_hls)."""
-    from flow.hls_synth import synthesize
+    from signflow.hls_synth import synthesize
 
     set_figures(model, hls_synth=synthesize(inside(cfg.output_dir, "hls"), cfg.output_dir, quiet=cfg.quiet))
     return model
@@ -250,7 +264,7 @@ def step_hls_synth(model, cfg):
 def step_vivado_project(model, cfg):
     """A Vivado project: the RTL between the channels of an AXI DMA on the board's Zynq, up to the bitstream
     (vivado/)."""
-    from flow.codegen.vivado import generate
+    from signflow.codegen.vivado import generate
 
     board = get_board(cfg.board)
     if cfg.part() != board.part:  # another part than the board's: its board files do not apply
@@ -261,7 +275,7 @@ def step_vivado_project(model, cfg):
 
 def step_bitstream(model, cfg):
     """Vivado: the bitstream and hardware handoff into deploy/ (skipped with a note without vivado)."""
-    from flow.bitstream import run_vivado
+    from signflow.bitstream import run_vivado
 
     set_figures(model, bitstream=run_vivado(cfg.output_dir, quiet=cfg.quiet))
     return model
@@ -269,7 +283,7 @@ def step_bitstream(model, cfg):
 
 def step_driver(model, cfg):
     """The board driver: deploy/signflow_driver.py and io.json (stream layout, host-side operations)."""
-    from flow.codegen.driver import generate
+    from signflow.codegen.driver import generate
 
     generate(model, cfg.output_dir)
     return model
@@ -278,7 +292,7 @@ def step_driver(model, cfg):
 def step_package(model, cfg):
     """deploy.zip: bitstream, hardware handoff, driver and io.json, to copy to the board (skipped with a note
     while there is no bitstream)."""
-    from flow.package import package
+    from signflow.package import package
 
     set_figures(model, package=package(cfg.output_dir))
     return model
@@ -323,8 +337,6 @@ def write_json(path, doc):
 def load_onnx(path):
     """A ModelWrapper of ``path``, or a one-line error for a missing, truncated or non-ONNX file."""
     import onnx
-    from qonnx.core.modelwrapper import ModelWrapper
-
     path = Path(path)
     if not path.is_file():
         raise UserError(f"model file {path} does not exist")
@@ -337,7 +349,7 @@ def load_onnx(path):
     constants = {init.name for init in proto.graph.initializer}
     if len([i for i in proto.graph.input if i.name not in constants]) != 1 or len(proto.graph.output) != 1:
         raise UserError(f"{path}: signflow builds graphs with one input and one output")
-    return ModelWrapper(proto)
+    return load_graph(proto)
 
 
 def selected_steps(cfg):
@@ -376,10 +388,9 @@ def intermediate_path(out, name):
 
 def run_build(model_path, cfg):
     """Run the configured steps on ``model_path``; returns the final ModelWrapper."""
-    from qonnx.core.modelwrapper import ModelWrapper
 
-    from flow.progress import StepProgress
-    from flow.verify import check_equal
+    from signflow.progress import StepProgress
+    from signflow.verify import check_equal
 
     cfg.check()
     steps = selected_steps(cfg)
@@ -393,10 +404,10 @@ def run_build(model_path, cfg):
             raise UserError(f"cannot resume from '{cfg.from_step}': no earlier step's graph in {out / 'intermediate'}; "
                             "run the build from the start")
         source = saved[-1]
-        model = ModelWrapper(str(source))
+        model = load_graph(source)
     else:
         model = load_onnx(model_path)
-    reference = ModelWrapper(str(intermediate_path(out, "tidy"))) if steps[0] is not STEPS[0] else None
+    reference = load_graph(intermediate_path(out, "tidy")) if steps[0] is not STEPS[0] else None
     report = Report(out / "report.json", resume=cfg.from_step is not None)
     report.doc.update(status="running", config=dataclasses.asdict(cfg))
     report.save()
@@ -497,10 +508,10 @@ def run(args):
 def main(argv=None):
     import argparse
 
-    from flow.cli import quiet_libraries
+    from signflow.cli import quiet_libraries
 
     quiet_libraries()
-    parser = argparse.ArgumentParser(prog="python -m flow.build", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m signflow.build", description=__doc__.splitlines()[0])
     add_arguments(parser)
     args = parser.parse_args(argv)
     try:

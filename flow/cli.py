@@ -12,14 +12,14 @@ import warnings
 
 #: modules that register a subcommand, in the order ``--help`` lists them
 COMMAND_MODULES = [
-    "models.train",
-    "models.evaluate",
-    "models.export",
-    "flow.build",
-    "flow.run",
-    "flow.verify_command",
-    "models.kernel_design",
-    "flow.demo",
+    "signflow.models.train",
+    "signflow.models.evaluate",
+    "signflow.models.export",
+    "signflow.build",
+    "signflow.run",
+    "signflow.verify_command",
+    "signflow.models.kernel_design",
+    "signflow.demo",
 ]
 
 
@@ -41,7 +41,7 @@ def quiet_libraries():
 
 
 def main(argv=None):
-    from models.errors import UserError
+    from signflow.errors import UserError
 
     quiet_libraries()
     args = make_parser().parse_args(argv)

@@ -13,10 +13,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from flow.codegen.hls import CXX_STD
-from flow.rtlsim import decode, encode, first_differing_link, reference
-from flow.tools import ap_types, gxx
-from models.errors import UserError
+from signflow.codegen.hls import CXX_STD
+from signflow.errors import UserError
+from signflow.rtlsim import decode, encode, first_differing_link, reference
+from signflow.tools import ap_types, gxx
 
 #: exceptions off: g++ needs minutes for large constant ap_uint arrays otherwise (it is quadratic in the
 #: initializers' cleanup regions); SIGNFLOW_HOST_WORDS: wide words on 64-bit host integers (signflow_common.hpp)

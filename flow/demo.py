@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from models.errors import UserError
-from models.files import prepare_dir
+from signflow.errors import UserError
+from signflow.files import prepare_dir
 
 
 def add_parser(subparsers):
@@ -29,13 +29,13 @@ def add_parser(subparsers):
 def run(args):
     import torch
 
-    from flow import csim, rtlsim
-    from flow.build import FRONT_END, BuildConfig, run_build
-    from models.checkpoint import load_run
-    from models.data import load_dataset
-    from models.export import export_run
-    from models.train import TrainConfig, train
-    from models.zoo import ModelConfig
+    from signflow import csim, rtlsim
+    from signflow.build import FRONT_END, BuildConfig, run_build
+    from signflow.models.checkpoint import load_run
+    from signflow.models.data import load_dataset
+    from signflow.models.export import export_run
+    from signflow.models.train import TrainConfig, train
+    from signflow.models.zoo import ModelConfig
 
     out = prepare_dir(args.out)
     run_dir = out / "train"

@@ -1,5 +1,5 @@
 """Per-layer and total estimates: cycles, FPS, latency, LUT / FF / BRAM (analytic, docs/estimates.md)."""
-from flow.folding import hw_ops
+from signflow.folding import hw_ops
 
 
 def estimate(model, cfg):

@@ -9,12 +9,12 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 from onnx import helper
-from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp, is_custom_op
 
-from flow.ops.mvau import dot_thresholds
-from flow.ops.threshold import per_pixel_thresholds
-from models.errors import UserError
+from signflow.errors import UserError
+from signflow.graph import load_graph
+from signflow.ops.mvau import dot_thresholds
+from signflow.ops.threshold import per_pixel_thresholds
 
 #: samples per chunk: bounds memory on big test sets
 CHUNK = 1024
@@ -25,7 +25,7 @@ class FastGraph:
 
     def __init__(self, model, fuse=True):
         """``fuse``: run each sliding window + MVAU as one convolution (the window's own tensor is then skipped)."""
-        self.model = model if isinstance(model, ModelWrapper) else ModelWrapper(model)
+        self.model = load_graph(model)
         self.fuse = fuse
         self.consts = {i.name: onnx.numpy_helper.to_array(i) for i in self.model.graph.initializer}
         self.fused = set()  # sliding windows computed inside their MVAU's convolution

@@ -3,13 +3,14 @@ import json
 
 from qonnx.custom_op.registry import getCustomOp
 
-from flow.boards import get_board
-from models.errors import UserError
+from signflow.boards import get_board
+from signflow.errors import UserError
+from signflow.ops.base import DOMAIN
 
 
 def hw_ops(model):
     """``(node, op)`` for every HW-layer node, in graph order."""
-    return [(n, getCustomOp(n)) for n in model.graph.node if n.domain == "flow.ops"]
+    return [(n, getCustomOp(n)) for n in model.graph.node if n.domain == DOMAIN]
 
 
 def set_folding(op, folding):

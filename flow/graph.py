@@ -1,10 +1,25 @@
 """Small helpers over qonnx's ModelWrapper used by the transformations."""
+from pathlib import Path
+
 import numpy as np
 import onnx
 import onnxruntime as ort
 from onnx import helper
 
-from models.errors import UserError
+from signflow.errors import UserError
+
+
+def load_graph(source):
+    """A saved graph (path or ModelProto) as a ModelWrapper; ops saved under an old domain name get today's."""
+    from qonnx.core.modelwrapper import ModelWrapper
+
+    from signflow.ops.base import DOMAIN, OLD_DOMAINS
+
+    model = source if isinstance(source, ModelWrapper) else ModelWrapper(str(source) if isinstance(source, Path) else source)
+    for node in model.graph.node:
+        if node.domain in OLD_DOMAINS:
+            node.domain = DOMAIN
+    return model
 
 
 def const(model, name):

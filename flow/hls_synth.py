@@ -8,8 +8,8 @@ import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from flow.tools import vendor_tool
-from models.errors import UserError
+from signflow.errors import UserError
+from signflow.tools import vendor_tool
 
 HOW = ("the scripts are in {hls_dir}: run 'docker compose run --rm vivado signflow build MODEL --out {out} "
        "--from-step hls_synth' (see docker-compose.yml) or 'vitis_hls -f <script>.tcl' in that folder")

@@ -3,8 +3,8 @@ import json
 import zipfile
 from pathlib import Path
 
-from models.errors import StepSkipped, UserError
-from models.files import atomic_path
+from signflow.errors import StepSkipped, UserError
+from signflow.files import atomic_path
 
 CONTENTS = ("signflow_driver.py", "io.json")
 

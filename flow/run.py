@@ -3,18 +3,18 @@ from pathlib import Path
 
 import numpy as np
 
-from models.errors import UserError
-from models.files import atomic_path, prepare_file
+from signflow.errors import UserError
+from signflow.files import atomic_path, prepare_file
+from signflow.graph import load_graph
 
 
 def built_graph(build_dir):
     """The graph saved by the last step of a finished build in ``build_dir``."""
-    from qonnx.core.modelwrapper import ModelWrapper
 
     graphs = sorted((Path(build_dir) / "intermediate").glob("[0-9][0-9]_*.onnx"))
     if not graphs:
         raise UserError(f"{build_dir} holds no build; run 'signflow build MODEL --out {build_dir}' first")
-    return ModelWrapper(str(graphs[-1]))
+    return load_graph(graphs[-1])
 
 
 def load_input(path):
@@ -36,7 +36,7 @@ def add_parser(subparsers):
 
 
 def run(args):
-    from flow.fastrun import FastGraph
+    from signflow.fastrun import FastGraph
 
     graph = built_graph(args.build_dir)
     x = load_input(args.input)

@@ -6,8 +6,8 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
-from flow.codegen.rtl import instantiated_modules
-from models.errors import UserError
+from signflow.codegen.rtl import instantiated_modules
+from signflow.errors import UserError
 
 #: LUTs a distributed-RAM / shift-register primitive occupies
 LUTRAM_LUTS = {"RAM32M": 4, "RAM64M": 4, "RAM32X1D": 2, "RAM64X1D": 2, "RAM128X1D": 4, "RAM64X1S": 1,

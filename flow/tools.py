@@ -3,7 +3,7 @@ import os
 import shutil
 from pathlib import Path
 
-from models.errors import StepSkipped, UserError
+from signflow.errors import StepSkipped, UserError
 
 
 def verilator():

@@ -11,9 +11,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from models.errors import UserError
-from models.kernels import ORIGINS, tile_kernel
-from models.quant import BinaryAct, PowerOfTwoIntAct, PowerOfTwoIntWeight, PowerOfTwoUintAct
+from signflow.errors import UserError
+from signflow.models.kernels import ORIGINS, tile_kernel
+from signflow.models.quant import BinaryAct, PowerOfTwoIntAct, PowerOfTwoIntWeight, PowerOfTwoUintAct
 
 STE_KINDS = ("hardtanh", "approx")
 

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import torch
 
-from models.errors import UserError
-from models.files import atomic_path
-from models.zoo import ModelConfig, build_model
+from signflow.errors import UserError
+from signflow.files import atomic_path
+from signflow.models.zoo import ModelConfig, build_model
 
 CHECKPOINT = "checkpoint.pt"
 CONFIG = "config.json"

@@ -19,8 +19,8 @@ from urllib.request import urlopen
 
 import numpy as np
 
-from models.errors import UserError
-from models.files import atomic_path
+from signflow.errors import UserError
+from signflow.files import atomic_path
 
 DATA_HOME = Path.home() / ".cache" / "signflow" / "data"
 DOWNLOAD_TIMEOUT = 60  # seconds without data before a download gives up

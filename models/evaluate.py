@@ -2,7 +2,7 @@
 import torch
 import torch.nn.functional as F
 
-from models.errors import UserError
+from signflow.errors import UserError
 
 #: default evaluation batch size (samples); evaluation holds no gradients, so it can be large
 EVAL_BATCH_SIZE = 512
@@ -58,9 +58,9 @@ def add_parser(subparsers):
 
 
 def run(args):
-    from models.checkpoint import load_run
-    from models.data import DATASET_NAMES, load_dataset
-    from models.zoo import ZOO
+    from signflow.models.checkpoint import load_run
+    from signflow.models.data import DATASET_NAMES, load_dataset
+    from signflow.models.zoo import ZOO
 
     if args.split not in ("train", "test"):
         raise UserError(f"unknown split '{args.split}'; choose train or test")

@@ -5,10 +5,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from models.checkpoint import load_run
-from models.errors import UserError
-from models.files import atomic_path, prepare_file
-from models.qonnx_run import run_qonnx
+from signflow.errors import UserError
+from signflow.files import atomic_path, prepare_file
+from signflow.models.checkpoint import load_run
+from signflow.models.qonnx_run import run_qonnx
 
 
 def export_model(model, in_shape, path):

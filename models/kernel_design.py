@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from models.errors import UserError
-from models.files import atomic_path, prepare_file
-from models.kernel_search import (
+from signflow.errors import UserError
+from signflow.files import atomic_path, prepare_file
+from signflow.models.kernel_search import (
     LOWER_IS_BETTER,
     METRICS,
     best_dither,
@@ -38,7 +38,7 @@ from models.kernel_search import (
     rank,
     score_candidates,
 )
-from models.kernels import (
+from signflow.models.kernels import (
     KERNEL_ALIASES,
     KERNEL_NOTES,
     KERNEL_VALUES,

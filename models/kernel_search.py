@@ -37,9 +37,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from models.errors import UserError
-from models.kernel_metrics import correlation, csf_weight, psnr_from_mse
-from models.kernels import LEVEL_VALUES, tile_kernel
+from signflow.errors import UserError
+from signflow.models.kernel_metrics import correlation, csf_weight, psnr_from_mse
+from signflow.models.kernels import LEVEL_VALUES, tile_kernel
 
 #: the metrics of a candidate, in the order the ranking lists them
 METRICS = ("psnr", "mse", "corr", "tv", "wpsnr")
@@ -184,7 +184,7 @@ def digits_images(num_images):
     Not upscaled: an upscaled digit only repeats pixels (the 3x3 filters then mostly see flat
     blocks), and the bundled 8x8 is what the search's reference measurements used.
     """
-    from models.data import load_dataset
+    from signflow.models.data import load_dataset
 
     images, _ = load_dataset("digits", "train")
     return (images[:num_images, 0].astype(np.float64) + 1.0) / 2.0

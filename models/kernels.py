@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.errors import UserError
+from signflow.errors import UserError
 
 #: Monroy et al. (2024): a "level" is a possible non-negative output of a 3x3
 #: binary conv after ReLU; each maps to the threshold value it was designed for.

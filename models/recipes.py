@@ -13,7 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from models.errors import UserError
+from signflow.errors import UserError
 
 # ---------------------------------------------------------------- learning-rate schedules
 

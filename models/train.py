@@ -25,15 +25,15 @@ import numpy as np
 import torch
 from brevitas.core.scaling import ParameterFromRuntimeStatsScaling
 
-from models import data
-from models.activations import ACT_KINDS, DITHER_SCALES, STE_KINDS, DynamicSign
-from models.checkpoint import CHECKPOINT, read_checkpoint, read_config, save_run
-from models.errors import UserError
-from models.evaluate import EVAL_BATCH_SIZE
-from models.files import atomic_path, prepare_dir
-from models.kernels import ORIGINS, get_kernel
-from models.recipes import RECIPE_NAMES, RECIPES, augment, get_recipe
-from models.zoo import MODEL_NAMES, ORDERS, ZOO, ModelConfig, build_model
+from signflow.errors import UserError
+from signflow.files import atomic_path, prepare_dir
+from signflow.models import data
+from signflow.models.activations import ACT_KINDS, DITHER_SCALES, STE_KINDS, DynamicSign
+from signflow.models.checkpoint import CHECKPOINT, read_checkpoint, read_config, save_run
+from signflow.models.evaluate import EVAL_BATCH_SIZE
+from signflow.models.kernels import ORIGINS, get_kernel
+from signflow.models.recipes import RECIPE_NAMES, RECIPES, augment, get_recipe
+from signflow.models.zoo import MODEL_NAMES, ORDERS, ZOO, ModelConfig, build_model
 
 #: per-epoch series kept in the checkpoint and config.json, one float per finished epoch
 HISTORY_KEYS = ("train_loss", "train_acc", "test_loss", "test_acc", "lr", "seconds")

@@ -11,10 +11,10 @@ import brevitas.nn as qnn
 import torch
 from torch import nn
 
-from models.activations import ACT_KINDS, DITHER_SCALES, SignAct, make_conv_activation
-from models.errors import UserError
-from models.kernels import ORIGINS, get_kernel
-from models.quant import BinaryAct, BinaryWeight, InputQuant
+from signflow.errors import UserError
+from signflow.models.activations import ACT_KINDS, DITHER_SCALES, SignAct, make_conv_activation
+from signflow.models.kernels import ORIGINS, get_kernel
+from signflow.models.quant import BinaryAct, BinaryWeight, InputQuant
 
 
 @dataclass
@@ -73,7 +73,7 @@ class ModelConfig:
     model: str = "digits"
     #: conv activation: sign, design or dysign
     act: str = "sign"
-    #: DeSign kernel: a name from models.kernels or a kernel file
+    #: DeSign kernel: a name from signflow.models.kernels or a kernel file
     kernel: str = "design2x2"
     #: straight-through estimator: hardtanh or approx
     ste: str = "hardtanh"

@@ -2,7 +2,7 @@
 import numpy as np
 import torch
 
-from models.zoo import ModelConfig, build_model
+from signflow.models.zoo import ModelConfig, build_model
 
 
 def randomize_batchnorm(model, seed=0):

@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 
 from qonnx.custom_op.registry import getCustomOp
 
-from flow.codegen.names import sanitize
-from flow.graph import node_error
-from flow.ops.hw import Stream
-from models.errors import UserError
+from signflow.codegen.names import sanitize
+from signflow.errors import UserError
+from signflow.graph import node_error
+from signflow.ops.base import DOMAIN
+from signflow.ops.hw import Stream
 
 #: nodes that do not change a stream inside the accelerator (NHWC flatten keeps the element order)
 TRANSPARENT = ("Flatten", "Reshape")
@@ -70,12 +71,12 @@ def stream_doc(stream):
 def accelerator_chain(model):
     """The HW layers from the first to the last, in stream order; errors on anything else in between."""
     nodes = list(model.graph.node)
-    hw = [i for i, n in enumerate(nodes) if n.domain == "flow.ops"]
+    hw = [i for i, n in enumerate(nodes) if n.domain == DOMAIN]
     if not hw:
         raise UserError("the graph has no HW layers; run the build through the to_hw step first")
     chain = []
     for node in nodes[hw[0]:hw[-1] + 1]:
-        if node.domain == "flow.ops":
+        if node.domain == DOMAIN:
             if chain and model.find_producer(node.input[0]) not in (chain[-1][0], *_transparent_between(model, node)):
                 raise node_error(node, "the HW layers must form a single chain")
             chain.append((node, getCustomOp(node)))

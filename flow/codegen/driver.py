@@ -10,12 +10,13 @@ import shutil
 from pathlib import Path
 
 import onnx
-from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 
-from models.errors import UserError
+from signflow.errors import UserError
+from signflow.graph import load_graph
+from signflow.templates import template_path
 
-DRIVER = Path(__file__).resolve().parents[2] / "hw_templates" / "driver" / "signflow_driver.py"
+DRIVER = template_path("driver", "signflow_driver.py")
 #: the host-side node types the driver runs (hw_templates/driver/signflow_driver.py HOST_OPS)
 ELEMENTWISE = ("Mul", "Div", "Add", "Sub")
 
@@ -79,7 +80,7 @@ def host_chain(model, start, stop):
 
 def generate(model, out_dir):
     """Write ``out_dir/deploy/signflow_driver.py`` and ``io.json``; returns the io description."""
-    model = model if isinstance(model, ModelWrapper) else ModelWrapper(model)
+    model = load_graph(model)
     out_dir = Path(out_dir)
     vivado = out_dir / "vivado" / "design.json"
     if not vivado.is_file():

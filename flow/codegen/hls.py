@@ -17,12 +17,13 @@ import math
 import shutil
 from pathlib import Path
 
-from flow.codegen.chain import DEFAULT_FIFO_DEPTH, padded_width, plan
-from flow.codegen.render import render
-from flow.codegen.rtl import describe
-from models.errors import UserError
+from signflow.codegen.chain import DEFAULT_FIFO_DEPTH, padded_width, plan
+from signflow.codegen.render import render
+from signflow.codegen.rtl import describe
+from signflow.errors import UserError
+from signflow.templates import template_path
 
-HLS_TEMPLATES = Path(__file__).resolve().parents[2] / "hw_templates" / "hls"
+HLS_TEMPLATES = template_path("hls")
 #: RTL modules of the stitcher whose HLS function has another name
 HLS_FUNCTIONS = {"axis_width_converter": "width_converter"}
 #: C++ standard the sources are written for (Vitis HLS and g++)

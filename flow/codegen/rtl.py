@@ -9,12 +9,13 @@ import re
 import shutil
 from pathlib import Path
 
-from flow.codegen.chain import DEFAULT_FIFO_DEPTH, padded_width, plan
-from flow.codegen.render import render
-from flow.ops.hw import Stream
-from flow.packing import write_memh
+from signflow.codegen.chain import DEFAULT_FIFO_DEPTH, padded_width, plan
+from signflow.codegen.render import render
+from signflow.ops.hw import Stream
+from signflow.packing import write_memh
+from signflow.templates import template_path
 
-RTL_TEMPLATES = Path(__file__).resolve().parents[2] / "hw_templates" / "rtl"
+RTL_TEMPLATES = template_path("rtl")
 
 
 def _value(value):

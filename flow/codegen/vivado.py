@@ -14,11 +14,12 @@ import os
 import shutil
 from pathlib import Path
 
-from flow.codegen.render import render
-from flow.codegen.rtl import RTL_TEMPLATES, module_files
-from models.errors import UserError
+from signflow.codegen.render import render
+from signflow.codegen.rtl import RTL_TEMPLATES, module_files
+from signflow.errors import UserError
+from signflow.templates import template_path
 
-TCL_TEMPLATE = Path(__file__).resolve().parents[2] / "hw_templates" / "tcl" / "vivado_project.tcl"
+TCL_TEMPLATE = template_path("tcl", "vivado_project.tcl")
 WRAPPER = "signflow_accel"
 #: stream widths the AXI DMA accepts
 DMA_WIDTHS = (8, 16, 32, 64, 128, 256, 512, 1024)

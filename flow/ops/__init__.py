@@ -1,10 +1,10 @@
 """signflow's qonnx CustomOps; qonnx finds them through this module's ``custom_op`` dict."""
-from flow.ops.dynamic_threshold import DynamicThreshold
-from flow.ops.label_select import LabelSelect
-from flow.ops.maxpool import StreamingMaxPool
-from flow.ops.mvau import MVAU
-from flow.ops.sliding_window import SlidingWindow
-from flow.ops.threshold import PixelThreshold
+from signflow.ops.dynamic_threshold import DynamicThreshold
+from signflow.ops.label_select import LabelSelect
+from signflow.ops.maxpool import StreamingMaxPool
+from signflow.ops.mvau import MVAU
+from signflow.ops.sliding_window import SlidingWindow
+from signflow.ops.threshold import PixelThreshold
 
 custom_op = {
     # the max-pool's name before it took integers too: graphs saved with it still load

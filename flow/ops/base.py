@@ -1,8 +1,10 @@
-"""Shared base for signflow's qonnx CustomOps (domain ``flow.ops``)."""
+"""Shared base for signflow's qonnx CustomOps (domain ``signflow.ops``, the module qonnx imports them from)."""
 from onnx import helper
 from qonnx.custom_op.base import CustomOp
 
-DOMAIN = "flow.ops"
+DOMAIN = "signflow.ops"
+#: domains of graphs saved by earlier versions, read as DOMAIN (flow.graph.load_graph)
+OLD_DOMAINS = ("flow.ops",)
 
 
 class SignflowOp(CustomOp):

@@ -10,8 +10,8 @@ import math
 
 import numpy as np
 
-from flow.ops.hw import ChannelFoldedOp, Memory, Stream, encode_bits, memory_cost, signed_width
-from flow.packing import dynamic_threshold_memories
+from signflow.ops.hw import ChannelFoldedOp, Memory, Stream, encode_bits, memory_cost, signed_width
+from signflow.packing import dynamic_threshold_memories
 
 
 def shift_round(x, shift):

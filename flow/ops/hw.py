@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from flow.ops.base import SignflowOp
+from signflow.ops.base import SignflowOp
 
 #: BRAM18 aspect ratios: (depth, width)
 BRAM18_SHAPES = [(512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1)]

@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from flow.ops.hw import HWOp, Stream, divisors
+from signflow.ops.hw import HWOp, Stream, divisors
 
 
 class LabelSelect(HWOp):

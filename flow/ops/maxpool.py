@@ -5,7 +5,7 @@ two's complement) carry e.g. accumulators that DySign thresholds after the pool 
 """
 import numpy as np
 
-from flow.ops.hw import ChannelFoldedOp, Stream, memory_cost, window_dims
+from signflow.ops.hw import ChannelFoldedOp, Stream, memory_cost, window_dims
 
 
 def maxpool_nhwc(x, kernel, stride):

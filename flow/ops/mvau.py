@@ -13,9 +13,9 @@ import math
 
 import numpy as np
 
-from flow.ops.hw import HWOp, Memory, Stream, divisors, memory_cost, signed_width
-from flow.packing import mvau_threshold_words, mvau_weight_words
-from flow.ops.threshold import pool_phase_cost, threshold
+from signflow.ops.hw import HWOp, Memory, Stream, divisors, memory_cost, signed_width
+from signflow.ops.threshold import pool_phase_cost, threshold
+from signflow.packing import mvau_threshold_words, mvau_weight_words
 
 
 def mvau_dot(x, weights, input_mode):

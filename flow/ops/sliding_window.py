@@ -11,9 +11,9 @@ import math
 
 import numpy as np
 
-from flow.graph import node_attr
-from flow.ops.hw import HWOp, Memory, Stream, divisors, memory_cost, window_dims
-from flow.packing import pack_words
+from signflow.graph import node_attr
+from signflow.ops.hw import HWOp, Memory, Stream, divisors, memory_cost, window_dims
+from signflow.packing import pack_words
 
 
 def sliding_window(x, kernel, stride, pads, pad_values):

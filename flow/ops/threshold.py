@@ -12,8 +12,8 @@ import math
 
 import numpy as np
 
-from flow.ops.hw import ChannelFoldedOp, Memory, Stream, encode_bits, memory_cost
-from flow.packing import mvau_threshold_words
+from signflow.ops.hw import ChannelFoldedOp, Memory, Stream, encode_bits, memory_cost
+from signflow.packing import mvau_threshold_words
 
 
 def phase_index(height, width, period, pool=(1, 1)):

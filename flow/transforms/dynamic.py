@@ -3,11 +3,11 @@ import numpy as np
 from qonnx.custom_op.registry import getCustomOp
 from qonnx.transformation.base import Transformation
 
-from flow.graph import const, execute_nodes, integer_exponent, node_error, power_of_two_exponent, single_consumer
-from flow.ops.base import make_node
-from flow.ops.dynamic_threshold import PARAM_NAMES, dynamic_threshold
-from flow.transforms.streamline import LINEAR_OPS, accumulator, affine_chain
-from flow.transforms.thresholds import chain_values, thresholds_from_predicate
+from signflow.graph import const, execute_nodes, integer_exponent, node_error, power_of_two_exponent, single_consumer
+from signflow.ops.base import make_node
+from signflow.ops.dynamic_threshold import PARAM_NAMES, dynamic_threshold
+from signflow.transforms.streamline import LINEAR_OPS, accumulator, affine_chain
+from signflow.transforms.thresholds import chain_values, thresholds_from_predicate
 
 #: the statistic path of models.activations.DynamicSign, from the Gather back to the channel sum
 STAT_PATH = ["Cast", "Add", "Round", "Div", "Quant", "MatMul", "Quant", "Relu", "MatMul", "Quant", "Mul", "ReduceSum"]

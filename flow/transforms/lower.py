@@ -8,8 +8,8 @@ from onnx import helper
 from qonnx.transformation.base import Transformation
 from qonnx.util.basic import get_by_name
 
-from flow.graph import const, node_attr, node_error
-from flow.ops.base import make_node
+from signflow.graph import const, node_attr, node_error
+from signflow.ops.base import make_node
 
 TO_NHWC, TO_NCHW = [0, 2, 3, 1], [0, 3, 1, 2]
 

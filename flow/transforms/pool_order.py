@@ -17,11 +17,11 @@ from onnx import helper
 from qonnx.custom_op.registry import getCustomOp
 from qonnx.transformation.base import Transformation
 
-from flow.graph import const, node_attr, node_error, single_consumer
-from flow.ops.base import make_node
-from flow.transforms.lower import TO_NHWC
-from flow.transforms.streamline import LINEAR_OPS, accumulator, affine_chain
-from flow.transforms.thresholds import fold_chain
+from signflow.graph import const, node_attr, node_error, single_consumer
+from signflow.ops.base import make_node
+from signflow.transforms.lower import TO_NHWC
+from signflow.transforms.streamline import LINEAR_OPS, accumulator, affine_chain
+from signflow.transforms.thresholds import fold_chain
 
 #: ops through which a complemented channel reaches the weights of a fully connected layer unchanged
 FLATTEN_OPS = ("Flatten", "Reshape")

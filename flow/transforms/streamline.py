@@ -10,9 +10,9 @@ from onnx import helper
 from qonnx.custom_op.registry import getCustomOp
 from qonnx.transformation.base import Transformation
 
-from flow.graph import const, node_error, power_of_two_exponent, single_consumer
-from flow.ops.base import make_node
-from flow.transforms.thresholds import fold_chain
+from signflow.graph import const, node_error, power_of_two_exponent, single_consumer
+from signflow.ops.base import make_node
+from signflow.transforms.thresholds import fold_chain
 
 #: elementwise ops with a constant second input that may sit between an accumulator and its sign
 AFFINE_OPS = ("BatchNormalization", "Mul", "Add", "Sub", "Div")

@@ -9,8 +9,8 @@ graph exactly.
 """
 import numpy as np
 
-from flow.graph import run_nodes
-from models.errors import UserError
+from signflow.errors import UserError
+from signflow.graph import run_nodes
 
 #: largest spatial period searched for in per-pixel constants
 MAX_PERIOD = 16

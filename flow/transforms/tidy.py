@@ -4,7 +4,7 @@ from qonnx.transformation.general import GiveUniqueNodeNames
 from qonnx.transformation.infer_shapes import InferShapes
 from qonnx.util.cleanup import cleanup_model
 
-from models.errors import UserError
+from signflow.errors import UserError
 
 #: ONNX / QONNX ops the front end understands (everything Brevitas exports for the zoo and bnn_pynq)
 SUPPORTED_OPS = (

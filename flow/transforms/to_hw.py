@@ -4,8 +4,8 @@ from onnx import helper
 from qonnx.custom_op.registry import getCustomOp
 from qonnx.transformation.base import Transformation
 
-from flow.graph import const, node_error, single_consumer
-from flow.ops.base import make_node
+from signflow.graph import const, node_error, single_consumer
+from signflow.ops.base import DOMAIN, make_node
 
 #: ops whose output is a binary stream
 BINARY_SOURCES = ("PixelThreshold", "DynamicThreshold", "BipolarQuant")
@@ -107,7 +107,7 @@ class AnnotateHW(Transformation):
 
     def apply(self, model):
         for node in model.graph.node:
-            if node.domain != "flow.ops":
+            if node.domain != DOMAIN:
                 continue
             op = getCustomOp(node)
             op.set_nodeattr("in_shape", model.get_tensor_shape(node.input[0])[1:])

@@ -6,11 +6,11 @@ import pytest
 import torch
 from qonnx.core.modelwrapper import ModelWrapper
 
-from flow.build import FRONT_END, BuildConfig, run_build
-from flow.fastrun import FastGraph
-from models.export import export_model
-from models.zoo import ORDERS
-from models.qonnx_run import run_graph
+from signflow.build import FRONT_END, BuildConfig, run_build
+from signflow.fastrun import FastGraph
+from signflow.models.export import export_model
+from signflow.models.qonnx_run import run_graph
+from signflow.models.zoo import ORDERS
 from tests.helpers import BNN_PYNQ_SHAPES, export_bnn_pynq, random_inputs, random_model
 
 ACTS = ["sign", "design", "dysign"]

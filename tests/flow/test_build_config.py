@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from flow.build import FRONT_END, BuildConfig, run_build
-from flow.cli import main
-from flow.transforms.thresholds import chain_period, spatial_period
-from models.errors import UserError
-from models.export import export_model
+from signflow.build import FRONT_END, BuildConfig, run_build
+from signflow.cli import main
+from signflow.errors import UserError
+from signflow.models.export import export_model
+from signflow.transforms.thresholds import chain_period, spatial_period
 from tests.helpers import random_model
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,7 +64,7 @@ def test_unknown_step(onnx_path, tmp_path):
         run_build(onnx_path, BuildConfig(output_dir=str(tmp_path), steps=["tidy", "optimise"]))
 
 
-@pytest.mark.parametrize("launcher", [["-m", "flow.build"], ["flow/build.py"]])
+@pytest.mark.parametrize("launcher", [["-m", "signflow.build"], ["flow/build.py"]])
 def test_python_entry_points(onnx_path, tmp_path, launcher):
     out = tmp_path / "b"
     done = subprocess.run([sys.executable, *launcher, str(onnx_path), "--out", str(out), "--quiet",

@@ -7,8 +7,8 @@ import pytest
 import torch
 from onnx import TensorProto, helper
 
-from flow.cli import main
-from models.export import export_model
+from signflow.cli import main
+from signflow.models.export import export_model
 from tests.helpers import random_model
 
 
@@ -53,7 +53,7 @@ def test_non_binary_hidden_weights(tmp_path, capsys):
     from brevitas.export import export_qonnx
     from brevitas.quant import Int8WeightPerTensorFixedPoint
 
-    from models.quant import BinaryAct
+    from signflow.models.quant import BinaryAct
 
     net = torch.nn.Sequential(qnn.QuantIdentity(act_quant=BinaryAct),
                               qnn.QuantLinear(16, 8, bias=False, weight_quant=Int8WeightPerTensorFixedPoint),
@@ -82,10 +82,10 @@ def test_step_check_names_first_differing_layer(order, tmp_path):
     """A corrupted threshold is caught by the per-step check, which names the layer's tensor."""
     from qonnx.core.modelwrapper import ModelWrapper
 
-    from flow.build import BuildConfig, run_build
-    from flow.verify import check_equal
-    from models.errors import UserError
-    from models.qonnx_run import run_graph
+    from signflow.build import BuildConfig, run_build
+    from signflow.errors import UserError
+    from signflow.models.qonnx_run import run_graph
+    from signflow.verify import check_equal
 
     model = random_model("digits", "design", seed=4, order=order)
     path = tmp_path / "m.onnx"

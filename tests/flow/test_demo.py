@@ -2,7 +2,7 @@
 import json
 import re
 
-from flow.cli import main
+from signflow.cli import main
 
 
 def test_demo_runs_end_to_end(tmp_path, capsys):

@@ -16,16 +16,16 @@ import numpy as np
 import onnx
 import pytest
 
-from flow.board_sim import SimulatedDMA, allocate
-from flow.build import FRONT_END, BuildConfig, run_build
-from flow.codegen.driver import generate, load_driver
-from flow.fastrun import FastGraph
-from flow.packing import pack as pack_word
-from flow.rtlsim import reference
-from flow.package import package
-from flow.run import built_graph
-from models.errors import StepSkipped, UserError
-from models.export import export_model
+from signflow.board_sim import SimulatedDMA, allocate
+from signflow.build import FRONT_END, BuildConfig, run_build
+from signflow.codegen.driver import generate, load_driver
+from signflow.errors import StepSkipped, UserError
+from signflow.fastrun import FastGraph
+from signflow.models.export import export_model
+from signflow.package import package
+from signflow.packing import pack as pack_word
+from signflow.rtlsim import reference
+from signflow.run import built_graph
 from tests.helpers import BNN_PYNQ_SHAPES, export_bnn_pynq, random_model
 
 STEPS = FRONT_END + ["rtl_codegen", "vivado_project", "driver"]
@@ -142,7 +142,7 @@ def test_steps_out_of_order_say_what_to_run(tmp_path):
 def test_verify_driver_command(tmp_path, capsys):
     """`signflow verify DIR --driver`: the board driver on the simulated board, against `signflow run`; a wrong
     output scale in io.json is caught."""
-    from flow.cli import main
+    from signflow.cli import main
 
     out, _ = build(tmp_path, "design")
     assert main(["verify", str(out), "--driver", "--frames", "9"]) == 0

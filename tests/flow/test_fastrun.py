@@ -2,12 +2,12 @@
 import numpy as np
 import pytest
 
-from flow.build import FRONT_END, BuildConfig, run_build
-from flow.cli import main
-from flow.fastrun import FastGraph
-from flow.run import built_graph
-from models.export import export_model
-from models.qonnx_run import run_graph
+from signflow.build import FRONT_END, BuildConfig, run_build
+from signflow.cli import main
+from signflow.fastrun import FastGraph
+from signflow.models.export import export_model
+from signflow.models.qonnx_run import run_graph
+from signflow.run import built_graph
 from tests.helpers import random_inputs, random_model
 
 

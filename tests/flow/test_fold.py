@@ -4,10 +4,10 @@ import json
 import pytest
 from qonnx.custom_op.registry import getCustomOp
 
-from flow.build import FRONT_END, BuildConfig, run_build
-from flow.folding import hw_ops
-from models.errors import UserError
-from models.export import export_model
+from signflow.build import FRONT_END, BuildConfig, run_build
+from signflow.errors import UserError
+from signflow.folding import hw_ops
+from signflow.models.export import export_model
 from tests.helpers import random_model
 
 

@@ -6,7 +6,7 @@ from onnx import TensorProto, helper
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.util.basic import qonnx_make_model
 
-from flow.graph import execute_nodes, node_attr
+from signflow.graph import execute_nodes, node_attr
 
 
 def test_execute_nodes_runs_standard_ops_without_shape_warnings():

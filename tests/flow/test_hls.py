@@ -13,10 +13,10 @@ import stat
 import pytest
 import torch
 
-from flow.build import FRONT_END, BuildConfig, run_build
-from flow.cli import main
-from models.errors import UserError
-from models.export import export_model
+from signflow.build import FRONT_END, BuildConfig, run_build
+from signflow.cli import main
+from signflow.errors import UserError
+from signflow.models.export import export_model
 from tests.helpers import DIGITS_CASES, assert_verify_names_layer, export_bnn_pynq, inner_mvau, random_model
 
 HLS_STEPS = FRONT_END + ["hls_codegen", "csim"]
@@ -128,7 +128,7 @@ def test_hls_synth_runs_every_script(digits_build, tmp_path, monkeypatch):
                     f"n=$(wc -c < $2)\nprintf '{CSYNTH}' $n $n $n $n > ${{top}}_prj/solution/syn/report/${{top}}_csynth.xml\n")
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
-    from flow.hls_synth import synthesize
+    from signflow.hls_synth import synthesize
 
     figures = synthesize(digits_build / "hls", digits_build)
     design = json.loads((digits_build / "hls" / "design.json").read_text())
@@ -167,9 +167,9 @@ def test_verify_csim_without_hls(tmp_path, capsys):
 def test_words_wider_than_vitis_allows_are_refused():
     """AP_INT_MAX_W covers the widest word (a width converter holds both sides; MVAU memories split per PE),
     and a word beyond Vitis HLS's 4096 bits is refused with the layer's name."""
-    from flow.codegen.chain import Chain, Stage
-    from flow.codegen.hls import max_width
-    from flow.ops.hw import Memory, Stream
+    from signflow.codegen.chain import Chain, Stage
+    from signflow.codegen.hls import max_width
+    from signflow.ops.hw import Memory, Stream
 
     def chain(*stages):
         return Chain("top", Stream(1, 8, 1), Stream(1, 8, 1), "x", "y", list(stages), [])
@@ -188,7 +188,7 @@ def test_generated_names_are_sanitized(tmp_path):
     """A top name from the user reaches C++ and TCL only as an identifier."""
     from qonnx.core.modelwrapper import ModelWrapper
 
-    from flow.codegen.hls import generate
+    from signflow.codegen.hls import generate
 
     out = tmp_path / "build"
     build_hls(random_model("digits", "sign", seed=46), out, steps=FRONT_END)

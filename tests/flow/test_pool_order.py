@@ -12,16 +12,16 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 from torch import nn
 
-from flow.build import FRONT_END, BuildConfig, run_build
-from flow.fastrun import FastGraph
-from flow.run import built_graph
-from flow.transforms.to_hw import POOL_OPS
-from models.activations import BinarySign, DitherSign, DynamicSign, SignAct
-from models.errors import UserError
-from models.export import export_model
-from models.kernels import get_kernel
-from models.qonnx_run import run_graph
-from models.quant import BinaryAct, BinaryWeight, InputQuant
+from signflow.build import FRONT_END, BuildConfig, run_build
+from signflow.errors import UserError
+from signflow.fastrun import FastGraph
+from signflow.models.activations import BinarySign, DitherSign, DynamicSign, SignAct
+from signflow.models.export import export_model
+from signflow.models.kernels import get_kernel
+from signflow.models.qonnx_run import run_graph
+from signflow.models.quant import BinaryAct, BinaryWeight, InputQuant
+from signflow.run import built_graph
+from signflow.transforms.to_hw import POOL_OPS
 from tests.helpers import randomize_batchnorm
 
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from flow.build import FRONT_END, BuildConfig, run_build
-from flow.cli import main
-from models.export import export_model
+from signflow.build import FRONT_END, BuildConfig, run_build
+from signflow.cli import main
+from signflow.models.export import export_model
 from tests.helpers import DIGITS_CASES, assert_verify_names_layer, export_bnn_pynq, inner_mvau, random_model
 
 pytestmark = pytest.mark.rtlsim
@@ -74,8 +74,8 @@ def test_cnv_design_rtl(fps, order, tmp_path):
 
 def test_label_select_rtl(tmp_path):
     """The accelerator can end in a label select: its output is the argmax of the model's scores."""
-    from flow.fastrun import FastGraph
-    from flow.run import built_graph
+    from signflow.fastrun import FastGraph
+    from signflow.run import built_graph
     from tests.helpers import random_inputs
 
     model = random_model("digits", "dysign", seed=34)

@@ -4,9 +4,9 @@ import shutil
 
 import pytest
 
-from flow.build import BuildConfig, run_build
-from flow.cli import main
-from models.export import export_model
+from signflow.build import BuildConfig, run_build
+from signflow.cli import main
+from signflow.models.export import export_model
 from tests.helpers import random_model
 
 

@@ -18,14 +18,14 @@ from xml.etree import ElementTree
 import numpy as np
 import pytest
 
-from flow.bitstream import run_vivado, utilization, worst_slack
-from flow.build import FRONT_END, BuildConfig, run_build
-from flow.cli import main
-from flow.codegen.vivado import dma_width
-from flow.rtlsim import encode, reference
-from flow.tools import verilator
-from models.errors import UserError
-from models.export import export_model
+from signflow.bitstream import run_vivado, utilization, worst_slack
+from signflow.build import FRONT_END, BuildConfig, run_build
+from signflow.cli import main
+from signflow.codegen.vivado import dma_width
+from signflow.errors import UserError
+from signflow.models.export import export_model
+from signflow.rtlsim import encode, reference
+from signflow.tools import verilator
 from tests.helpers import random_model
 from tests.rtl.axis import run_bench
 
@@ -224,8 +224,8 @@ def test_project_script_runs_in_tcl(digits_build, tmp_path, board_files):
 
 
 def test_steps_out_of_order_say_what_to_run(tmp_path):
-    from flow.boards import get_board
-    from flow.codegen.vivado import generate
+    from signflow.boards import get_board
+    from signflow.codegen.vivado import generate
 
     with pytest.raises(UserError, match=r"no RTL in .*rtl: run the rtl_codegen step first"):
         generate(tmp_path, get_board("pynq-z1"), 10.0)

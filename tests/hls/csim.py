@@ -13,12 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
-from flow.codegen.hls import CXX_STD
-from flow.packing import pack_words, write_memh
-from flow.tools import ap_types
+from signflow.codegen.hls import CXX_STD
+from signflow.packing import pack_words, write_memh
+from signflow.templates import template_path
+from signflow.tools import ap_types
 
-REPO = Path(__file__).resolve().parents[2]
-HLS_DIR = REPO / "hw_templates" / "hls"
+HLS_DIR = template_path("hls")
 SIM_DIR = HLS_DIR / "sim"
 DRIVERS = Path(__file__).resolve().parent / "drivers.hpp"
 

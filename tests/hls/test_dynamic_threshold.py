@@ -4,8 +4,8 @@ import math
 import numpy as np
 import pytest
 
-from flow.ops.dynamic_threshold import dynamic_codes, dynamic_threshold, shift_round
-from flow.packing import dynamic_threshold_memories, write_memh
+from signflow.ops.dynamic_threshold import dynamic_codes, dynamic_threshold, shift_round
+from signflow.packing import dynamic_threshold_memories, write_memh
 from tests.hls.csim import FORMS, assert_beats_equal, build_driver, run_driver, write_beats
 
 FRAMES = 3

@@ -3,7 +3,7 @@ import subprocess
 
 import pytest
 
-from flow.tools import ap_types
+from signflow.tools import ap_types
 from tests.hls.csim import FORMS, HLS_DIR, compile_flags
 
 DEFAULTS = {

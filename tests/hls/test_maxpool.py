@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from flow.ops.maxpool import maxpool_nhwc
+from signflow.ops.maxpool import maxpool_nhwc
 from tests.hls.csim import FORMS, assert_beats_equal, build_driver, run_driver, write_beats
 
 FRAMES = 2

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from flow.ops.hw import signed_width
-from flow.ops.mvau import mvau
-from flow.packing import mvau_threshold_words, mvau_weight_words, write_memh
+from signflow.ops.hw import signed_width
+from signflow.ops.mvau import mvau
+from signflow.packing import mvau_threshold_words, mvau_weight_words, write_memh
 from tests.hls.csim import FORMS, assert_beats_equal, build_driver, run_driver, write_beats
 
 FRAMES = 2

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from flow.ops.threshold import threshold
-from flow.packing import mvau_threshold_words, write_memh
+from signflow.ops.threshold import threshold
+from signflow.packing import mvau_threshold_words, write_memh
 from tests.hls.csim import FORMS, assert_beats_equal, build_driver, run_driver, write_beats
 
 FRAMES = 2

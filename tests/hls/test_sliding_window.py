@@ -3,8 +3,8 @@ with uniform and per-channel pad values."""
 import numpy as np
 import pytest
 
-from flow.ops.sliding_window import sliding_window
-from flow.packing import pack_words, write_memh
+from signflow.ops.sliding_window import sliding_window
+from signflow.packing import pack_words, write_memh
 from tests.hls.csim import FORMS, assert_beats_equal, build_driver, run_driver, write_beats
 
 FRAMES = 2

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from flow.packing import write_memh
+from signflow.packing import write_memh
 from tests.hls.csim import FORMS, build_driver, run_driver
 
 FRAMES = 3

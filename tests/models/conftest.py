@@ -1,7 +1,7 @@
 """Fixtures shared by the model tests."""
 import pytest
 
-import flow.cli
+import signflow.cli
 
 
 @pytest.fixture
@@ -9,7 +9,7 @@ def cli(capsys):
     """Run ``signflow ARGV`` in-process; return ``(exit code, stdout, stderr)``."""
     def call(*argv):
         capsys.readouterr()
-        code = flow.cli.main([str(arg) for arg in argv])
+        code = signflow.cli.main([str(arg) for arg in argv])
         out, err = capsys.readouterr()
         return code, out, err
     return call

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 import torch
 
-from models.activations import BinarySign, DitherSign, DynamicSign, SignAct
-from models.errors import UserError
-from models.kernels import get_kernel
+from signflow.errors import UserError
+from signflow.models.activations import BinarySign, DitherSign, DynamicSign, SignAct
+from signflow.models.kernels import get_kernel
 from tests.helpers import randomize_batchnorm
 
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from scipy.io import savemat
 
-from models import data
-from models.data import DATASET_NAMES, dataset_info, load_dataset
-from models.errors import UserError
+from signflow.errors import UserError
+from signflow.models import data
+from signflow.models.data import DATASET_NAMES, dataset_info, load_dataset
 
 N = {"train": 5, "test": 3}
 

@@ -3,10 +3,10 @@ import numpy as np
 import onnx
 import pytest
 
-from flow.cli import main
-from models.checkpoint import save_run
-from models.export import check_export, export_model
-from models.zoo import MODEL_NAMES
+from signflow.cli import main
+from signflow.models.checkpoint import save_run
+from signflow.models.export import check_export, export_model
+from signflow.models.zoo import MODEL_NAMES
 from tests.helpers import random_inputs, random_model
 
 ACTS = ["sign", "design", "dysign"]
@@ -62,7 +62,7 @@ def test_dysign_exports_integer_subgraph(tmp_path):
 
 
 def _saved_run(folder):
-    from models.zoo import ModelConfig
+    from signflow.models.zoo import ModelConfig
 
     model = random_model("digits", "design")
     folder.mkdir()

@@ -6,10 +6,10 @@ import json
 import numpy as np
 import pytest
 
-import flow.cli
-from models.kernel_design import parse_levels, parse_shape
-from models.kernel_search import METRICS, is_constant
-from models.kernels import PUBLISHED_KERNELS, get_kernel
+import signflow.cli
+from signflow.models.kernel_design import parse_levels, parse_shape
+from signflow.models.kernel_search import METRICS, is_constant
+from signflow.models.kernels import PUBLISHED_KERNELS, get_kernel
 
 CANDIDATE_KEYS = {"levels", "rank", "psnr", "mse", "corr", "tv", "wpsnr"}
 
@@ -17,7 +17,7 @@ CANDIDATE_KEYS = {"levels", "rank", "psnr", "mse", "corr", "tv", "wpsnr"}
 @pytest.fixture
 def cli():
     """``signflow`` in-process."""
-    return flow.cli.main
+    return signflow.cli.main
 
 
 def test_list_names_every_kernel_without_out(cli, capsys):
@@ -46,7 +46,7 @@ def search(tmp_path_factory):
             "--out", str(out), "--ranking", str(ranking)]
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(io.StringIO()):
-        assert flow.cli.main(argv) == 0
+        assert signflow.cli.main(argv) == 0
     return printed.getvalue(), json.loads(ranking.read_text()), out
 
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 from scipy.signal import correlate2d
 
-from models.kernel_metrics import (
+from signflow.models.kernel_metrics import (
     CSF_HALF,
     DENSE_PIXELS,
     PSNR_CAP_DB,

@@ -6,9 +6,9 @@ import pytest
 import torch
 from scipy.signal import convolve2d
 
-from models import kernel_metrics
-from models.errors import UserError
-from models.kernel_search import (
+from signflow.errors import UserError
+from signflow.models import kernel_metrics
+from signflow.models.kernel_search import (
     MAX_CANDIDATES,
     METRICS,
     best_dither,

@@ -4,8 +4,8 @@ import json
 import numpy as np
 import pytest
 
-from models.errors import UserError
-from models.kernels import (
+from signflow.errors import UserError
+from signflow.models.kernels import (
     DEMO_KERNEL,
     KERNEL_NAMES,
     LEVEL_VALUES,

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from models import train as train_module
-from models.recipes import RECIPES, augment, linear_lr, squared_hinge
+from signflow.models import train as train_module
+from signflow.models.recipes import RECIPES, augment, linear_lr, squared_hinge
 from tests.models.test_train import config_of, load_payload, one_line, quick_train, run_cli
 
 LEARN_EPOCHS = 10  # DeSign on digits passes 0.8 test accuracy in 10 binarynet epochs (seed 0)

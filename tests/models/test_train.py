@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 import torch
 
-import flow.cli
-from models import train as train_module
-from models.activations import DynamicSign
-from models.errors import UserError
-from models.train import TrainConfig, binary_weights, epoch_batches, train
-from models.zoo import ModelConfig, build_model
+import signflow.cli
+from signflow.errors import UserError
+from signflow.models import train as train_module
+from signflow.models.activations import DynamicSign
+from signflow.models.train import TrainConfig, binary_weights, epoch_batches, train
+from signflow.models.zoo import ModelConfig, build_model
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTS = ("sign", "design", "dysign")
@@ -28,7 +28,7 @@ EPOCHS = 6  # enough for > 0.9 test accuracy on digits with every activation
 
 def run_cli(*argv):
     """``signflow ARGV`` in-process."""
-    return flow.cli.main([str(arg) for arg in argv])
+    return signflow.cli.main([str(arg) for arg in argv])
 
 
 def quick_train(out, act="sign", epochs=2, **options):
@@ -322,7 +322,7 @@ def test_distributed_training_with_torchrun(tmp_path):
     for name in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
         env.pop(name, None)
     command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-               "--master_port", str(free_port()), "-m", "flow.cli", "train", "--model", "digits",
+               "--master_port", str(free_port()), "-m", "signflow.cli", "train", "--model", "digits",
                "--epochs", "1", "--out", str(out), "--no-progress"]
     done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]

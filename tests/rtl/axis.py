@@ -113,7 +113,7 @@ def run_bench(toplevel, parameters, test_module, build_dir, extra_env=None, sour
     ``run_dir``: where the simulation runs (its $readmemh files are found from there)."""
     from cocotb_tools.runner import get_runner
 
-    from flow.codegen.rtl import module_files
+    from signflow.codegen.rtl import module_files
 
     verilator_env()
     runner = get_runner("verilator")

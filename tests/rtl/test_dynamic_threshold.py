@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from cocotb.triggers import FallingEdge, ReadOnly
 
-from flow.ops.dynamic_threshold import dynamic_codes, dynamic_threshold
-from flow.packing import dynamic_threshold_memories, pack, unpack, write_memh
+from signflow.ops.dynamic_threshold import dynamic_codes, dynamic_threshold
+from signflow.packing import dynamic_threshold_memories, pack, unpack, write_memh
 from tests.rtl.axis import VARIANTS, StreamSink, StreamSource, reset, run_bench
 
 FRAMES = 6  # frames per variant

@@ -5,7 +5,7 @@ import cocotb
 import numpy as np
 import pytest
 
-from flow.packing import pack_words
+from signflow.packing import pack_words
 from tests.rtl.axis import check_variants, run_bench
 
 TEST_MODULE = "tests.rtl.test_label_select"

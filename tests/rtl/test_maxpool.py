@@ -5,8 +5,8 @@ import cocotb
 import numpy as np
 import pytest
 
-from flow.ops.maxpool import maxpool_nhwc
-from flow.packing import pack_words
+from signflow.ops.maxpool import maxpool_nhwc
+from signflow.packing import pack_words
 from tests.rtl.axis import check_variants, run_bench
 
 TEST_MODULE = "tests.rtl.test_maxpool"

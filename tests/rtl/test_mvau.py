@@ -8,8 +8,8 @@ import cocotb
 import numpy as np
 import pytest
 
-from flow.ops.mvau import mvau
-from flow.packing import mvau_threshold_words, mvau_weight_words, pack, pack_words, unpack, write_memh
+from signflow.ops.mvau import mvau
+from signflow.packing import mvau_threshold_words, mvau_weight_words, pack, pack_words, unpack, write_memh
 from tests.rtl.axis import VARIANTS, StreamSink, StreamSource, reset, run_bench
 
 MIN_FRAMES = 2  # frames per variant (more for tiny frames, so the timing check spans >= 64 cycles)

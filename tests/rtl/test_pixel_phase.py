@@ -7,7 +7,7 @@ import cocotb
 import pytest
 from cocotb.triggers import ReadOnly, RisingEdge
 
-from flow.ops.threshold import phase_index
+from signflow.ops.threshold import phase_index
 from tests.rtl.axis import reset, run_bench
 
 TEST_MODULE = "tests.rtl.test_pixel_phase"

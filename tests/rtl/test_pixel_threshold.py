@@ -7,8 +7,8 @@ import cocotb
 import numpy as np
 import pytest
 
-from flow.ops.threshold import per_pixel_thresholds, threshold
-from flow.packing import mvau_threshold_words, pack_words, write_memh
+from signflow.ops.threshold import per_pixel_thresholds, threshold
+from signflow.packing import mvau_threshold_words, pack_words, write_memh
 from tests.rtl.axis import check_variants, run_bench
 
 TEST_MODULE = "tests.rtl.test_pixel_threshold"

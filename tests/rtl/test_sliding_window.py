@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from cocotb.triggers import FallingEdge, ReadOnly
 
-from flow.ops.hw import window_dims
-from flow.ops.sliding_window import sliding_window
-from flow.packing import pack_words, write_memh
+from signflow.ops.hw import window_dims
+from signflow.ops.sliding_window import sliding_window
+from signflow.packing import pack_words, write_memh
 from tests.rtl.axis import VARIANTS, StreamSink, StreamSource, reset, run_bench
 
 FRAMES = 2

@@ -6,11 +6,13 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
 from qonnx.util.basic import qonnx_make_model
 
+from signflow.ops.base import DOMAIN
+
 
 def one_node_model(op_type, inputs, out_shape, consts=(), **attrs):
-    """A graph of one ``flow.ops`` node: ``inputs`` (name -> array) fed at run time, ``consts`` as initializers."""
+    """A graph of one ``signflow.ops`` node: ``inputs`` (name -> array) fed at run time, ``consts`` as initializers."""
     consts = dict(consts)
-    node = helper.make_node(op_type, list(inputs) + list(consts), ["y"], domain="flow.ops", **attrs)
+    node = helper.make_node(op_type, list(inputs) + list(consts), ["y"], domain=DOMAIN, **attrs)
     graph = helper.make_graph(
         [node], "one_node",
         [helper.make_tensor_value_info(name, TensorProto.FLOAT, value.shape) for name, value in inputs.items()],

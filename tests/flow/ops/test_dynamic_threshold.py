@@ -5,7 +5,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from flow.ops.dynamic_threshold import dynamic_codes, dynamic_threshold, shift_round
+from signflow.ops.dynamic_threshold import dynamic_codes, dynamic_threshold, shift_round
 
 
 def naive_shift_round(x, shift):

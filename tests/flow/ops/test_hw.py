@@ -1,7 +1,7 @@
 """The memory model of the resource estimates (LUTRAM vs BRAM18), and divisors."""
 import pytest
 
-from flow.ops.hw import divisors, memory_cost
+from signflow.ops.hw import divisors, memory_cost
 
 
 @pytest.mark.parametrize("depth, width, luts", [

@@ -7,7 +7,8 @@ import pytest
 from onnx import helper
 from qonnx.custom_op.registry import getCustomOp
 
-from flow.ops.maxpool import StreamingMaxPool, maxpool_nhwc
+from signflow.ops.base import DOMAIN
+from signflow.ops.maxpool import StreamingMaxPool, maxpool_nhwc
 
 
 def naive_maxpool(x, kernel, stride):
@@ -53,7 +54,7 @@ def test_maxpool_node(one_node, run, op_type):
 
 
 def maxpool_op(**attrs):
-    node = helper.make_node("StreamingMaxPool", ["x"], ["y"], domain="flow.ops", kernel=[2, 2], stride=[2, 2],
+    node = helper.make_node("StreamingMaxPool", ["x"], ["y"], domain=DOMAIN, kernel=[2, 2], stride=[2, 2],
                             in_shape=[16, 16, 32], out_shape=[8, 8, 32], **attrs)
     return getCustomOp(node)
 

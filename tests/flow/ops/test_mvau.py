@@ -6,7 +6,8 @@ import pytest
 from onnx import helper
 from qonnx.custom_op.registry import getCustomOp
 
-from flow.ops.mvau import mvau, mvau_dot
+from signflow.ops.base import DOMAIN
+from signflow.ops.mvau import mvau, mvau_dot
 
 
 def naive_popcount(x, weights):
@@ -103,7 +104,7 @@ def test_threshold_output(x_shape, period, pool, input_mode):
 # ---- the op: execution through qonnx, folding and estimates
 
 def mvau_op(**attrs):
-    return getCustomOp(helper.make_node("MVAU", ["x", "w", "t"], ["y"], domain="flow.ops", **attrs))
+    return getCustomOp(helper.make_node("MVAU", ["x", "w", "t"], ["y"], domain=DOMAIN, **attrs))
 
 
 @pytest.mark.parametrize("output_mode, pool", [("threshold", (1, 1)), ("threshold", (2, 2)), ("acc", (1, 1))])

@@ -7,8 +7,9 @@ import pytest
 from onnx import helper
 from qonnx.custom_op.registry import getCustomOp
 
-from flow.ops.sliding_window import sliding_window
-from flow.packing import pack_words
+from signflow.ops.base import DOMAIN
+from signflow.ops.sliding_window import sliding_window
+from signflow.packing import pack_words
 
 
 def naive_sliding_window(x, kernel, stride, pads, pad_values):
@@ -65,7 +66,7 @@ def test_sliding_window_node(one_node, run, kernel, stride, pads, pad_values):
 def window_op(channels, simd, bits, pad_values, pads=(1, 1, 1, 1)):
     """A 6x5 SlidingWindow with a 3x3 window, as to_hw and fold leave it."""
     values = {"pad_values": [float(v) for v in pad_values]} if pad_values else {}  # ONNX takes no empty list
-    node = helper.make_node("SlidingWindow", ["x"], ["y"], domain="flow.ops", kernel=[3, 3], pads=list(pads),
+    node = helper.make_node("SlidingWindow", ["x"], ["y"], domain=DOMAIN, kernel=[3, 3], pads=list(pads),
                             SIMD=simd, bits=bits, in_shape=[6, 5, channels], out_shape=[6, 5, 9 * channels], **values)
     return getCustomOp(node)
 

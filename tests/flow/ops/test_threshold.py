@@ -7,8 +7,9 @@ import pytest
 from onnx import helper
 from qonnx.custom_op.registry import getCustomOp
 
-from flow.ops.maxpool import maxpool_nhwc
-from flow.ops.threshold import phase_index, threshold
+from signflow.ops.base import DOMAIN
+from signflow.ops.maxpool import maxpool_nhwc
+from signflow.ops.threshold import phase_index, threshold
 
 PERIODS = [(1, 1), (2, 2), (3, 2), (2, 3)]
 POOLS = [(1, 1), (2, 2), (3, 2)]
@@ -101,7 +102,7 @@ def test_pixel_threshold_node(one_node, run, out_bits, low, period, pool):
 
 
 def threshold_op(**attrs):
-    return getCustomOp(helper.make_node("PixelThreshold", ["acc", "thr"], ["y"], domain="flow.ops", **attrs))
+    return getCustomOp(helper.make_node("PixelThreshold", ["acc", "thr"], ["y"], domain=DOMAIN, **attrs))
 
 
 @pytest.mark.parametrize("pe", [1, 4])

@@ -4,7 +4,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from models.errors import UserError
+from signflow.errors import UserError
 
 
 def prepare_dir(path):
