@@ -29,3 +29,25 @@ def test_node_attr_reads_lists_as_lists_and_defaults_when_absent():
     assert node_attr(node, "kernel_shape", None) == [2, 2]
     assert node_attr(node, "ceil_mode", 1) == 0
     assert node_attr(node, "strides", "absent") == "absent"
+
+
+def test_graph_saved_under_the_old_domain_loads_and_runs(tmp_path):
+    """Graphs saved before the package was named signflow hold ops in domain ``flow.ops``."""
+    from qonnx.core.onnx_exec import execute_onnx
+
+    from signflow.graph import load_graph
+    from signflow.ops.base import DOMAIN
+
+    node = helper.make_node("StreamingMaxPool", ["x"], ["y"], domain="flow.ops", kernel=[2, 2], stride=[2, 2],
+                            bits=1, in_shape=[4, 4, 2], out_shape=[2, 2, 2])
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 4, 2])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 2, 2])])
+    path = tmp_path / "old.onnx"
+    ModelWrapper(qonnx_make_model(graph)).save(str(path))
+    model = load_graph(path)
+    assert [n.domain for n in model.graph.node] == [DOMAIN] == ["signflow.ops"]
+    x = np.zeros((1, 4, 4, 2), np.float32)
+    x[0, 1, 2, 1] = 1
+    expected = np.zeros((1, 2, 2, 2), np.float32)
+    expected[0, 0, 1, 1] = 1
+    np.testing.assert_array_equal(execute_onnx(model, {"x": x})["y"], expected)
