@@ -5,6 +5,7 @@ entry (a ``.pth`` line adds a folder to sys.path without running that folder's `
 checkout's editable-install hook stays off), and every command runs from a folder outside the checkout.
 """
 import json
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -29,8 +30,14 @@ def run(*cmd, cwd):
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):
-    out = tmp_path_factory.mktemp("wheel")
-    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", out, ROOT, cwd=out)
+    """Built from a copy of the project's files, so that setuptools' build/ and egg-info stay out of the checkout."""
+    source, out = tmp_path_factory.mktemp("source"), tmp_path_factory.mktemp("wheel")
+    listed = run("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=ROOT).split("\0")
+    for name in filter(None, listed):
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
+    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", out, source, cwd=out)
     (path,) = out.glob("signflow-*.whl")
     return path
 
