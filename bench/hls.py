@@ -15,9 +15,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._timing import best_seconds  # noqa: E402
 from signflow.build import FRONT_END, BuildConfig, _random_inputs, run_build  # noqa: E402
 from signflow.cli import quiet_libraries  # noqa: E402
-from signflow.fastrun import FastGraph  # noqa: E402
+from signflow.cli.run import built_graph  # noqa: E402
 from signflow.models.export import export_model  # noqa: E402
-from signflow.run import built_graph  # noqa: E402
+from signflow.sim.fast import FastGraph  # noqa: E402
 from tests.helpers import random_model  # noqa: E402
 
 STEPS = FRONT_END + ["rtl_codegen", "rtlsim", "hls_codegen", "csim"]

@@ -18,11 +18,11 @@ import torch  # noqa: E402
 from bench._timing import best_seconds  # noqa: E402
 from signflow.build import FRONT_END, BuildConfig, run_build  # noqa: E402
 from signflow.cli import quiet_libraries  # noqa: E402
-from signflow.fastrun import FastGraph  # noqa: E402
+from signflow.cli.run import built_graph  # noqa: E402
 from signflow.models.export import export_model  # noqa: E402
-from signflow.models.qonnx_run import run_graph  # noqa: E402
 from signflow.ops.mvau import mvau_dot  # noqa: E402
-from signflow.run import built_graph  # noqa: E402
+from signflow.sim.fast import FastGraph  # noqa: E402
+from signflow.sim.reference import run_graph  # noqa: E402
 from tests.helpers import random_inputs, random_model  # noqa: E402
 
 

@@ -213,7 +213,7 @@ def step_rtl_codegen(model, cfg):
 
 def step_rtlsim(model, cfg):
     """Verilator: stream frames through the RTL, compare bit-exactly, measure cycles per frame and latency."""
-    from signflow.rtlsim import simulate
+    from signflow.sim.rtlsim import simulate
 
     x = _random_inputs(model, cfg, cfg.rtlsim_frames)
     figures = simulate(model, inside(cfg.output_dir, "rtl"), x, inside(cfg.output_dir, "sim"),
@@ -225,7 +225,7 @@ def step_rtlsim(model, cfg):
 def step_synth_estimate(model, cfg):
     """Yosys synth_xilinx of the stitched top: LUT / FF / BRAM / DSP per layer beside the analytic estimate."""
     from signflow.estimate import estimate
-    from signflow.synth import synth_report, synth_table
+    from signflow.vendor.yosys import synth_report, synth_table
 
     report = synth_report(model, inside(cfg.output_dir, "rtl"), cfg.part(), inside(cfg.output_dir, "synth"),
                           estimate(model, cfg))
@@ -245,7 +245,7 @@ def step_hls_codegen(model, cfg):
 
 def step_csim(model, cfg):
     """g++ C simulation of the HLS design: stream frames, compare every output bit-exactly."""
-    from signflow.csim import simulate
+    from signflow.sim.csim import simulate
 
     x = _random_inputs(model, cfg, cfg.csim_frames)
     figures = simulate(model, inside(cfg.output_dir, "hls"), x, inside(cfg.output_dir, "csim"))
@@ -255,7 +255,7 @@ def step_csim(model, cfg):
 
 def step_hls_synth(model, cfg):
     """Vitis HLS csynth and IP export of every layer and the top (skipped with a note without vitis_hls)."""
-    from signflow.hls_synth import synthesize
+    from signflow.vendor.vitis_hls import synthesize
 
     set_figures(model, hls_synth=synthesize(inside(cfg.output_dir, "hls"), cfg.output_dir, quiet=cfg.quiet))
     return model
@@ -275,7 +275,7 @@ def step_vivado_project(model, cfg):
 
 def step_bitstream(model, cfg):
     """Vivado: the bitstream and hardware handoff into deploy/ (skipped with a note without vivado)."""
-    from signflow.bitstream import run_vivado
+    from signflow.vendor.vivado import run_vivado
 
     set_figures(model, bitstream=run_vivado(cfg.output_dir, quiet=cfg.quiet))
     return model
@@ -292,7 +292,7 @@ def step_driver(model, cfg):
 def step_package(model, cfg):
     """deploy.zip: bitstream, hardware handoff, driver and io.json, to copy to the board (skipped with a note
     while there is no bitstream)."""
-    from signflow.package import package
+    from signflow.codegen.bundle import package
 
     set_figures(model, package=package(cfg.output_dir))
     return model
@@ -390,7 +390,7 @@ def run_build(model_path, cfg):
     """Run the configured steps on ``model_path``; returns the final ModelWrapper."""
 
     from signflow.progress import StepProgress
-    from signflow.verify import check_equal
+    from signflow.sim.compare import check_equal
 
     cfg.check()
     steps = selected_steps(cfg)

@@ -8,7 +8,7 @@ import torch
 from signflow.errors import UserError
 from signflow.files import atomic_path, prepare_file
 from signflow.models.checkpoint import load_run
-from signflow.models.qonnx_run import run_qonnx
+from signflow.sim.reference import run_qonnx
 
 
 def export_model(model, in_shape, path):

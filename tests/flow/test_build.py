@@ -7,10 +7,10 @@ import torch
 from qonnx.core.modelwrapper import ModelWrapper
 
 from signflow.build import FRONT_END, BuildConfig, run_build
-from signflow.fastrun import FastGraph
 from signflow.models.export import export_model
-from signflow.models.qonnx_run import run_graph
 from signflow.models.zoo import ORDERS
+from signflow.sim.fast import FastGraph
+from signflow.sim.reference import run_graph
 from tests.helpers import BNN_PYNQ_SHAPES, export_bnn_pynq, random_inputs, random_model
 
 ACTS = ["sign", "design", "dysign"]

@@ -84,8 +84,8 @@ def test_step_check_names_first_differing_layer(order, tmp_path):
 
     from signflow.build import BuildConfig, run_build
     from signflow.errors import UserError
-    from signflow.models.qonnx_run import run_graph
-    from signflow.verify import check_equal
+    from signflow.sim.compare import check_equal
+    from signflow.sim.reference import run_graph
 
     model = random_model("digits", "design", seed=4, order=order)
     path = tmp_path / "m.onnx"

@@ -1,6 +1,6 @@
 """The board driver (driver step) and the board package (package step).
 
-No board here: ``pynq`` is replaced by the simulated board of flow/board_sim.py, whose DMA hands the bytes
+No board here: ``pynq`` is replaced by the simulated board of flow/sim/board.py, whose DMA hands the bytes
 the driver sends to the RTL in Verilator (the rtlsim harness of the build) and returns what the RTL sends
 back. So the driver's
 packing, its host-side operations and the accelerator are checked together, bit-exactly against the
@@ -16,23 +16,23 @@ import numpy as np
 import onnx
 import pytest
 
-from signflow.board_sim import SimulatedDMA, allocate
 from signflow.build import FRONT_END, BuildConfig, run_build
+from signflow.cli.run import built_graph
+from signflow.codegen.bundle import package
 from signflow.codegen.driver import generate, load_driver
 from signflow.errors import StepSkipped, UserError
-from signflow.fastrun import FastGraph
 from signflow.models.export import export_model
-from signflow.package import package
 from signflow.packing import pack as pack_word
-from signflow.rtlsim import reference
-from signflow.run import built_graph
+from signflow.sim.board import SimulatedDMA, allocate
+from signflow.sim.fast import FastGraph
+from signflow.sim.rtlsim import reference
 from tests.helpers import BNN_PYNQ_SHAPES, export_bnn_pynq, random_model
 
 STEPS = FRONT_END + ["rtl_codegen", "vivado_project", "driver"]
 
 
 def pynq_on_the_rtl(build, monkeypatch):
-    """A stand-in ``pynq`` module (not PYNQ) on the simulated board of flow/board_sim.py."""
+    """A stand-in ``pynq`` module (not PYNQ) on the simulated board of flow/sim/board.py."""
     def overlay(path):
         assert path.endswith("signflow_top.bit")
         return types.SimpleNamespace(dma=SimulatedDMA(build, build.parent / "board"))

@@ -4,10 +4,10 @@ import pytest
 
 from signflow.build import FRONT_END, BuildConfig, run_build
 from signflow.cli import main
-from signflow.fastrun import FastGraph
+from signflow.cli.run import built_graph
 from signflow.models.export import export_model
-from signflow.models.qonnx_run import run_graph
-from signflow.run import built_graph
+from signflow.sim.fast import FastGraph
+from signflow.sim.reference import run_graph
 from tests.helpers import random_inputs, random_model
 
 

@@ -128,7 +128,7 @@ def test_hls_synth_runs_every_script(digits_build, tmp_path, monkeypatch):
                     f"n=$(wc -c < $2)\nprintf '{CSYNTH}' $n $n $n $n > ${{top}}_prj/solution/syn/report/${{top}}_csynth.xml\n")
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
-    from signflow.hls_synth import synthesize
+    from signflow.vendor.vitis_hls import synthesize
 
     figures = synthesize(digits_build / "hls", digits_build)
     design = json.loads((digits_build / "hls" / "design.json").read_text())

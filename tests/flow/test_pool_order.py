@@ -13,14 +13,14 @@ from qonnx.custom_op.registry import getCustomOp
 from torch import nn
 
 from signflow.build import FRONT_END, BuildConfig, run_build
+from signflow.cli.run import built_graph
 from signflow.errors import UserError
-from signflow.fastrun import FastGraph
 from signflow.models.activations import BinarySign, DitherSign, DynamicSign, SignAct
 from signflow.models.export import export_model
 from signflow.models.kernels import get_kernel
-from signflow.models.qonnx_run import run_graph
 from signflow.models.quant import BinaryAct, BinaryWeight, InputQuant
-from signflow.run import built_graph
+from signflow.sim.fast import FastGraph
+from signflow.sim.reference import run_graph
 from signflow.transforms.to_hw import POOL_OPS
 from tests.helpers import randomize_batchnorm
 

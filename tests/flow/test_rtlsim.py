@@ -74,8 +74,8 @@ def test_cnv_design_rtl(fps, order, tmp_path):
 
 def test_label_select_rtl(tmp_path):
     """The accelerator can end in a label select: its output is the argmax of the model's scores."""
-    from signflow.fastrun import FastGraph
-    from signflow.run import built_graph
+    from signflow.cli.run import built_graph
+    from signflow.sim.fast import FastGraph
     from tests.helpers import random_inputs
 
     model = random_model("digits", "dysign", seed=34)

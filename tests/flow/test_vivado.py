@@ -18,14 +18,14 @@ from xml.etree import ElementTree
 import numpy as np
 import pytest
 
-from signflow.bitstream import run_vivado, utilization, worst_slack
 from signflow.build import FRONT_END, BuildConfig, run_build
 from signflow.cli import main
 from signflow.codegen.vivado import dma_width
 from signflow.errors import UserError
 from signflow.models.export import export_model
-from signflow.rtlsim import encode, reference
+from signflow.sim.rtlsim import encode, reference
 from signflow.tools import verilator
+from signflow.vendor.vivado import run_vivado, utilization, worst_slack
 from tests.helpers import random_model
 from tests.rtl.axis import run_bench
 

@@ -52,6 +52,10 @@ def test_wheel_holds_one_package_with_its_templates(wheel):
                    "signflow/hw_templates/tcl/vivado_project.tcl",
                    "signflow/hw_templates/driver/signflow_driver.py"]:
         assert needed in names, needed
+    # every module of the checkout is in the wheel (pyproject lists the packages by hand)
+    modules = {f"signflow/{p.relative_to(ROOT / 'flow')}" for p in (ROOT / "flow").rglob("*.py")}
+    modules |= {f"signflow/models/{p.relative_to(ROOT / 'models')}" for p in (ROOT / "models").rglob("*.py")}
+    assert modules - set(names) == set()
 
 
 @pytest.mark.slow

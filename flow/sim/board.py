@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from signflow.errors import UserError
-from signflow.rtlsim import build_harness, run_harness
+from signflow.sim.rtlsim import build_harness, run_harness
 
 
 class Buffer(np.ndarray):
@@ -74,7 +74,7 @@ def simulated_accelerator(build_dir, work_dir):
 def verify_driver(graph, build_dir, x, work_dir):
     """Run ``x`` through the driver on the simulated board; returns figures; raises when any output differs
     from the reference."""
-    from signflow.fastrun import FastGraph
+    from signflow.sim.fast import FastGraph
 
     accel = simulated_accelerator(build_dir, work_dir)
     start = time.perf_counter()

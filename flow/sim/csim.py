@@ -15,7 +15,7 @@ from pathlib import Path
 
 from signflow.codegen.hls import CXX_STD
 from signflow.errors import UserError
-from signflow.rtlsim import decode, encode, first_differing_link, reference
+from signflow.sim.rtlsim import decode, encode, first_differing_link, reference
 from signflow.tools import ap_types, gxx
 
 #: exceptions off: g++ needs minutes for large constant ap_uint arrays otherwise (it is quadratic in the

@@ -8,7 +8,7 @@ encoding (bits 0/1 -> bipolar -1/+1) changes the flow makes.
 import numpy as np
 
 from signflow.errors import UserError
-from signflow.models.qonnx_run import run_graph
+from signflow.sim.reference import run_graph
 
 
 def _normalize(value, like):

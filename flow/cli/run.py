@@ -36,7 +36,7 @@ def add_parser(subparsers):
 
 
 def run(args):
-    from signflow.fastrun import FastGraph
+    from signflow.sim.fast import FastGraph
 
     graph = built_graph(args.build_dir)
     x = load_input(args.input)

@@ -31,7 +31,7 @@ def add_parser(subparsers):
 
 
 def run(args):
-    from signflow.run import built_graph, load_input
+    from signflow.cli.run import built_graph, load_input
 
     build = Path(args.build_dir)
     kind, step = ("hls", "hls_codegen") if args.csim else ("rtl", "rtl_codegen")
@@ -52,17 +52,17 @@ def run(args):
     else:
         x = np.random.default_rng(args.seed).uniform(-1, 1, (args.frames, *shape)).astype(np.float32)
     if args.driver:
-        from signflow.board_sim import verify_driver
+        from signflow.sim.board import verify_driver
 
         figures = verify_driver(graph, build, x, inside(build, "board_sim"))
         summary = f"{figures['frames']} frames bit-exact through the board driver and the RTL (simulated DMA)"
     elif args.csim:
-        from signflow.csim import simulate
+        from signflow.sim.csim import simulate
 
         figures = simulate(graph, build / "hls", x, inside(build, "csim"))
         summary = f"{figures['frames']} frames bit-exact in C simulation ({figures['frames_per_second']} frames/s)"
     else:
-        from signflow.rtlsim import simulate
+        from signflow.sim.rtlsim import simulate
 
         trace = inside(build, "sim/trace.vcd") if args.trace else None
         figures = simulate(graph, build / "rtl", x, inside(build, "sim"), args.stall, args.backpressure, args.seed,

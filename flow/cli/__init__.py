@@ -16,10 +16,10 @@ COMMAND_MODULES = [
     "signflow.models.evaluate",
     "signflow.models.export",
     "signflow.build",
-    "signflow.run",
-    "signflow.verify_command",
+    "signflow.cli.run",
+    "signflow.cli.verify",
     "signflow.models.kernel_design",
-    "signflow.demo",
+    "signflow.cli.demo",
 ]
 
 

@@ -116,7 +116,7 @@ def run_harness(exe, rtl_dir, work_dir, in_words, in_width, expected_beats, stal
 
 def reference(graph, x):
     """Every tensor of the built graph on ``x`` (the Python reference)."""
-    from signflow.fastrun import FastGraph
+    from signflow.sim.fast import FastGraph
 
     return FastGraph(graph, fuse=False).run_context(x)
 

@@ -1,0 +1,1 @@
+"""Simulation and comparison: the qonnx reference executor, the batch executor, Verilator, g++, the simulated board."""
