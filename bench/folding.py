@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from signflow.build import FRONT_END, BuildConfig, run_build  # noqa: E402
+from signflow.builder import FRONT_END, BuildConfig, run_build  # noqa: E402
 from signflow.cli import quiet_libraries  # noqa: E402
 from signflow.errors import UserError  # noqa: E402
 from signflow.models.export import export_model  # noqa: E402

@@ -13,7 +13,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._timing import best_seconds  # noqa: E402
-from signflow.build import FRONT_END, BuildConfig, _random_inputs, run_build  # noqa: E402
+from signflow.builder import FRONT_END, BuildConfig, run_build  # noqa: E402
+from signflow.builder.runner import BuildContext  # noqa: E402
 from signflow.cli import quiet_libraries  # noqa: E402
 from signflow.cli.run import built_graph  # noqa: E402
 from signflow.models.export import export_model  # noqa: E402
@@ -31,7 +32,7 @@ def build(model, out, frames, fps):
                       csim_frames=frames, steps=STEPS)
     run_build(path, cfg)
     graph = built_graph(out)
-    x = _random_inputs(graph, cfg, frames)  # the frames both simulators streamed
+    x = BuildContext(cfg, Path(out), {}).random_inputs(graph, frames)  # the frames both simulators streamed
     fast = FastGraph(graph, fuse=True)
     fast(x)  # warm-up
     best = best_seconds(lambda: fast(x))

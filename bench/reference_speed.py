@@ -16,7 +16,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from bench._timing import best_seconds  # noqa: E402
-from signflow.build import FRONT_END, BuildConfig, run_build  # noqa: E402
+from signflow.builder import FRONT_END, BuildConfig, run_build  # noqa: E402
 from signflow.cli import quiet_libraries  # noqa: E402
 from signflow.cli.run import built_graph  # noqa: E402
 from signflow.models.export import export_model  # noqa: E402

@@ -29,7 +29,7 @@ def add_parser(subparsers):
 def run(args):
     import torch
 
-    from signflow.build import FRONT_END, BuildConfig, run_build
+    from signflow.builder import FRONT_END, BuildConfig, run_build
     from signflow.models.checkpoint import load_run
     from signflow.models.data import load_dataset
     from signflow.models.export import export_run

@@ -1,5 +1,4 @@
 """``signflow run DIR --input X.npy --output Y.npy``: the built graph on a batch, fast and exact."""
-from pathlib import Path
 
 import numpy as np
 
@@ -9,12 +8,13 @@ from signflow.graph import load_graph
 
 
 def built_graph(build_dir):
-    """The graph saved by the last step of a finished build in ``build_dir``."""
+    """The graph saved by the last graph step of a build in ``build_dir``."""
+    from signflow.builder.runner import latest_graph
 
-    graphs = sorted((Path(build_dir) / "intermediate").glob("[0-9][0-9]_*.onnx"))
-    if not graphs:
+    graph = latest_graph(build_dir)
+    if graph is None:
         raise UserError(f"{build_dir} holds no build; run 'signflow build MODEL --out {build_dir}' first")
-    return load_graph(graphs[-1])
+    return load_graph(graph)
 
 
 def load_input(path):

@@ -4,9 +4,12 @@ import json
 import numpy as np
 import pytest
 import torch
-from qonnx.core.modelwrapper import ModelWrapper
 
-from signflow.build import FRONT_END, BuildConfig, run_build
+from signflow.builder import FRONT_END, BuildConfig, run_build
+from signflow.builder.runner import intermediate_path
+from signflow.builder.steps import GRAPH_STEP_NAMES
+from signflow.cli.run import built_graph
+from signflow.graph import load_graph
 from signflow.models.export import export_model
 from signflow.models.zoo import ORDERS
 from signflow.sim.fast import FastGraph
@@ -25,8 +28,8 @@ def build_and_compare(model, tmp_path, samples=2, **cfg):
     x = random_inputs(model.in_shape, samples, seed=7)
     with torch.no_grad():
         expected = model(torch.from_numpy(x)).numpy()
-    for index, name in enumerate(FRONT_END):
-        graph = ModelWrapper(str(out / "intermediate" / f"{index:02d}_{name}.onnx"))
+    for name in GRAPH_STEP_NAMES:
+        graph = load_graph(intermediate_path(out, name))
         got = run_graph(graph, x)
         assert np.array_equal(got, expected), f"step {name} differs from PyTorch"
     assert np.array_equal(FastGraph(graph)(x), expected), "signflow run's executor differs from PyTorch"
@@ -72,7 +75,7 @@ def test_brevitas_bnn_pynq_examples(name, tmp_path):
     x = np.random.default_rng(0).uniform(0, 1, (2, *shape[1:])).astype(np.float32)
     with torch.no_grad():
         expected = model(torch.from_numpy(x)).numpy()
-    final = ModelWrapper(str(out / "intermediate" / f"{len(FRONT_END) - 1:02d}_{FRONT_END[-1]}.onnx"))
+    final = built_graph(out)
     np.testing.assert_array_equal(run_graph(final, x), expected)
     report = json.loads((out / "report.json").read_text())
     assert report["status"] == "complete" and report["estimate"]["bottleneck_cycles"] > 0

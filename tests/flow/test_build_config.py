@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from signflow.build import FRONT_END, BuildConfig, run_build
+from signflow.builder import FRONT_END, BuildConfig, run_build
 from signflow.cli import main
 from signflow.errors import UserError
 from signflow.models.export import export_model

@@ -82,7 +82,7 @@ def test_step_check_names_first_differing_layer(order, tmp_path):
     """A corrupted threshold is caught by the per-step check, which names the layer's tensor."""
     from qonnx.core.modelwrapper import ModelWrapper
 
-    from signflow.build import BuildConfig, run_build
+    from signflow.builder import BuildConfig, run_build
     from signflow.errors import UserError
     from signflow.sim.compare import check_equal
     from signflow.sim.reference import run_graph

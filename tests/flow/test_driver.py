@@ -16,7 +16,7 @@ import numpy as np
 import onnx
 import pytest
 
-from signflow.build import FRONT_END, BuildConfig, run_build
+from signflow.builder import FRONT_END, BuildConfig, run_build
 from signflow.cli.run import built_graph
 from signflow.codegen.bundle import package
 from signflow.codegen.driver import generate, load_driver

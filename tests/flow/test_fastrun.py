@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from signflow.build import FRONT_END, BuildConfig, run_build
+from signflow.builder import FRONT_END, BuildConfig, run_build
 from signflow.cli import main
 from signflow.cli.run import built_graph
 from signflow.models.export import export_model

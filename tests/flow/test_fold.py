@@ -4,7 +4,7 @@ import json
 import pytest
 from qonnx.custom_op.registry import getCustomOp
 
-from signflow.build import FRONT_END, BuildConfig, run_build
+from signflow.builder import FRONT_END, BuildConfig, run_build
 from signflow.errors import UserError
 from signflow.folding import hw_ops
 from signflow.models.export import export_model

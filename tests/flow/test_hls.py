@@ -13,8 +13,9 @@ import stat
 import pytest
 import torch
 
-from signflow.build import FRONT_END, BuildConfig, run_build
+from signflow.builder import FRONT_END, BuildConfig, run_build
 from signflow.cli import main
+from signflow.cli.run import built_graph
 from signflow.errors import UserError
 from signflow.models.export import export_model
 from tests.helpers import DIGITS_CASES, assert_verify_names_layer, export_bnn_pynq, inner_mvau, random_model
@@ -186,13 +187,12 @@ def test_words_wider_than_vitis_allows_are_refused():
 
 def test_generated_names_are_sanitized(tmp_path):
     """A top name from the user reaches C++ and TCL only as an identifier."""
-    from qonnx.core.modelwrapper import ModelWrapper
 
     from signflow.codegen.hls import generate
 
     out = tmp_path / "build"
     build_hls(random_model("digits", "sign", seed=46), out, steps=FRONT_END)
-    graph = ModelWrapper(str(out / "intermediate" / f"{len(FRONT_END) - 1:02d}_{FRONT_END[-1]}.onnx"))
+    graph = built_graph(out)
     design = generate(graph, out, "xc7z020clg400-1", 10.0, top='my top"; exec rm -rf {/}')
     assert design["top"] == "my_top_exec_rm_rf"
     assert (out / "hls" / "my_top_exec_rm_rf.tcl").read_text().count("set_top my_top_exec_rm_rf\n") == 1

@@ -8,13 +8,15 @@ import brevitas.nn as qnn
 import numpy as np
 import pytest
 import torch
-from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 from torch import nn
 
-from signflow.build import FRONT_END, BuildConfig, run_build
+from signflow.builder import FRONT_END, BuildConfig, run_build
+from signflow.builder.runner import intermediate_path
+from signflow.builder.steps import GRAPH_STEP_NAMES
 from signflow.cli.run import built_graph
 from signflow.errors import UserError
+from signflow.graph import load_graph
 from signflow.models.activations import BinarySign, DitherSign, DynamicSign, SignAct
 from signflow.models.export import export_model
 from signflow.models.kernels import get_kernel
@@ -81,10 +83,10 @@ def build_front_end(model, tmp_path, samples=16, seed=0):
     x = np.random.default_rng(seed).uniform(-1, 1, (samples, *model.in_shape)).astype(np.float32)
     with torch.no_grad():
         expected = model(torch.from_numpy(x)).numpy()
-    graphs = [ModelWrapper(str(out / "intermediate" / f"{i:02d}_{name}.onnx")) for i, name in enumerate(FRONT_END)]
-    for name, graph in zip(FRONT_END, graphs):
+    graphs = {name: load_graph(intermediate_path(out, name)) for name in GRAPH_STEP_NAMES}
+    for name, graph in graphs.items():
         np.testing.assert_array_equal(run_graph(graph, x), expected, err_msg=f"step {name} differs from PyTorch")
-    return dict(zip(FRONT_END, graphs))
+    return graphs
 
 
 KERNELS = ["threshold_2x2_v2", "threshold_2x2_v1", "threshold_2x2x4_shifting_n1_right_v1", "threshold_3x3_symmetric_v2"]
@@ -107,7 +109,7 @@ def test_random_brevitas_nets_published_order(case, tmp_path):
                       scale=["gamma", "raw"][case // 2 % 2], origin=["corner", "centre"][case // 4 % 2])
     with torch.no_grad():
         near_zero_gamma(model, case)
-    hw = build_front_end(model, tmp_path, seed=int(rng.integers(100)))["estimate"]
+    hw = build_front_end(model, tmp_path, seed=int(rng.integers(100)))["fold"]
     ops = [node.op_type for node in hw.graph.node]
     # thresholds stay inside the MVAUs, pools stay binary, channel flips are absorbed
     assert ops.count("MVAU") == len(convs) + 1 and "PixelThreshold" not in ops
@@ -137,7 +139,7 @@ def test_complemented_channels_are_absorbed(tmp_path):
     flips = [n for n in graphs["streamline"].graph.node if n.name.startswith("ChannelFlip")]
     complemented = graphs["streamline"].get_initializer(flips[0].input[1]).ravel() < 0
     assert complemented.sum() >= 4  # the others are constant channels (they never or always pass)
-    windows = [n for n in graphs["estimate"].graph.node if n.op_type == "SlidingWindow"]
+    windows = [n for n in graphs["fold"].graph.node if n.op_type == "SlidingWindow"]
     # the complemented channels are padded with +1 (bit 1) instead of -1 (bit 0)
     assert getCustomOp(windows[1]).get_nodeattr("pad_values") == complemented.astype(float).tolist()
 

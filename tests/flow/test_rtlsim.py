@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from signflow.build import FRONT_END, BuildConfig, run_build
+from signflow.builder import FRONT_END, BuildConfig, run_build
 from signflow.cli import main
 from signflow.models.export import export_model
 from tests.helpers import DIGITS_CASES, assert_verify_names_layer, export_bnn_pynq, inner_mvau, random_model

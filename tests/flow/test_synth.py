@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from signflow.build import BuildConfig, run_build
+from signflow.builder import BuildConfig, run_build
 from signflow.cli import main
 from signflow.models.export import export_model
 from tests.helpers import random_model

@@ -18,8 +18,9 @@ from xml.etree import ElementTree
 import numpy as np
 import pytest
 
-from signflow.build import FRONT_END, BuildConfig, run_build
+from signflow.builder import FRONT_END, BuildConfig, run_build
 from signflow.cli import main
+from signflow.cli.run import built_graph
 from signflow.codegen.vivado import dma_width
 from signflow.errors import UserError
 from signflow.models.export import export_model
@@ -91,9 +92,8 @@ def test_wrapper_passes_lint(digits_build):
 def test_wrapper_streams_batches_with_tlast(digits_build, tmp_path):
     """The wrapper in Verilator, fed as the DMA feeds it: batches of 3, 1 and 4 frames, TLAST on each
     batch's last beat; every output word equals the reference and TLAST marks each batch's last word."""
-    from qonnx.core.modelwrapper import ModelWrapper
 
-    graph = ModelWrapper(str(sorted((digits_build / "intermediate").glob("*_estimate.onnx"))[0]))
+    graph = built_graph(digits_build)
     design = json.loads((digits_build / "vivado" / "design.json").read_text())
     batches = [3, 1, 4]
     x = np.random.default_rng(5).uniform(-1, 1, [sum(batches)] + graph.get_tensor_shape(graph.graph.input[0].name)[1:])

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from signflow.build import FRONT_END
+from signflow.builder import FRONT_END
 from signflow.models.export import export_model
 from tests.helpers import random_model
 

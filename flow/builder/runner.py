@@ -1,0 +1,161 @@
+"""The build runner: the selected steps in order, each thing done once.
+
+Graph steps are checkpointed to ``intermediate/`` and checked bit-exact against the tidied graph, whose
+outputs on the check inputs are computed once per build; artifact steps only write files and report
+figures. ``report.json`` is rewritten whole after every step and is what later steps read figures from.
+"""
+import dataclasses
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from signflow.builder.steps import STEP_NAMES, STEPS
+from signflow.errors import StepSkipped, UserError
+from signflow.files import atomic_path, inside, prepare_dir
+from signflow.graph import load_graph
+
+
+@dataclass
+class BuildContext:
+    """What a step sees besides the graph: the config, the output folder and the figures reported so far."""
+    cfg: object  # BuildConfig
+    out: Path
+    figures: dict
+
+    def path(self, name):
+        """``name`` inside the output folder (refusing names that would leave it)."""
+        return inside(self.out, name)
+
+    def random_inputs(self, model, count=None):
+        """``count`` (default: the config's verify_samples) inputs, uniform on [input_low, input_high]."""
+        cfg = self.cfg
+        shape = [count or cfg.verify_samples] + list(model.get_tensor_shape(model.graph.input[0].name))[1:]
+        return np.random.default_rng(cfg.seed).uniform(cfg.input_low, cfg.input_high, shape).astype(np.float32)
+
+
+class Report:
+    """``report.json``: rewritten whole after every step, so it is never half-written."""
+
+    def __init__(self, path, resume):
+        self.path = path
+        self.doc = json.loads(path.read_text()) if resume and path.is_file() else {"steps": []}
+
+    def step(self, name, seconds, status, **figures):
+        self.doc["steps"] = [s for s in self.doc["steps"] if s["name"] != name]
+        self.doc["steps"].append({"name": name, "seconds": round(seconds, 3), "status": status})
+        self.doc.update(figures)
+        self.save()
+
+    def save(self):
+        with atomic_path(self.path) as tmp:
+            tmp.write_text(json.dumps(self.doc, indent=2) + "\n")
+
+
+def load_onnx(path):
+    """A ModelWrapper of ``path``, or a one-line error for a missing, truncated or non-ONNX file."""
+    import onnx
+
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"model file {path} does not exist")
+    try:
+        proto = onnx.load(str(path))
+        onnx.checker.check_model(proto)
+    except Exception as err:  # onnx raises DecodeError, ValidationError, ...
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise UserError(f"{path} is not a valid ONNX model ({reason}); export one with 'signflow export'")
+    constants = {init.name for init in proto.graph.initializer}
+    if len([i for i in proto.graph.input if i.name not in constants]) != 1 or len(proto.graph.output) != 1:
+        raise UserError(f"{path}: signflow builds graphs with one input and one output")
+    return load_graph(proto)
+
+
+def selected_steps(cfg):
+    names = cfg.steps or STEP_NAMES
+    unknown = [n for n in names if n not in STEP_NAMES]
+    if unknown:
+        raise UserError(f"unknown steps {unknown}; steps are {', '.join(STEP_NAMES)}")
+    if cfg.from_step is not None:
+        if cfg.from_step not in names:
+            raise UserError(f"--from-step '{cfg.from_step}' is not one of the steps {', '.join(names)}")
+        names = names[names.index(cfg.from_step):]
+    return [s for s in STEPS if s.name in names]
+
+
+def intermediate_path(out, name):
+    """Where graph step ``name`` saves its graph."""
+    return Path(out) / "intermediate" / f"{STEP_NAMES.index(name):02d}_{name}.onnx"
+
+
+def latest_graph(out, before=None):
+    """The path of the graph saved by the latest graph step (before step ``before``), or None."""
+    names = STEP_NAMES if before is None else STEP_NAMES[:STEP_NAMES.index(before)]
+    saved = [intermediate_path(out, s.name) for s in STEPS if s.graph and s.name in names]
+    saved = [path for path in saved if path.is_file()]
+    return saved[-1] if saved else None
+
+
+def run_build(model_path, cfg):
+    """Run the configured steps on ``model_path``; returns the final ModelWrapper."""
+    from signflow.progress import StepProgress
+    from signflow.sim.compare import check_equal
+    from signflow.sim.reference import run_graph
+
+    cfg.check()
+    steps = selected_steps(cfg)
+    out = prepare_dir(cfg.output_dir)
+    prepare_dir(out / "intermediate")
+    resumed = cfg.from_step is not None and steps[0] is not STEPS[0]
+    if resumed:
+        source = latest_graph(out, before=cfg.from_step)
+        if source is None:
+            raise UserError(f"cannot resume from '{cfg.from_step}': no earlier step's graph in {out / 'intermediate'}; "
+                            "run the build from the start")
+        model = load_graph(source)
+    else:
+        model = load_onnx(model_path)
+    needs_check = cfg.verify and any(s.graph for s in steps)
+    reference = load_graph(intermediate_path(out, "tidy")) if resumed and needs_check else None
+    report = Report(out / "report.json", resume=cfg.from_step is not None)
+    report.doc.update(status="running", config=dataclasses.asdict(cfg))
+    report.save()
+    ctx = BuildContext(cfg, out, report.doc)
+    x = expected = None
+    with StepProgress([s.name for s in steps], quiet=cfg.quiet) as progress:
+        for step in steps:
+            progress.start(step.name)
+            start = time.perf_counter()
+            try:
+                result = step.run(model, ctx)
+                if step.graph:
+                    model = result
+                    if step.name == "tidy":
+                        reference = model
+                    if needs_check and step.name != "tidy":
+                        if expected is None:  # the reference's outputs, once per build
+                            x = ctx.random_inputs(reference)
+                            expected = run_graph(reference, x)
+                        check_equal(reference, model, x, step.name, expected=expected)
+            except StepSkipped as skip:  # a missing vendor tool: say so and go on
+                report.doc.setdefault("notes", {})[step.name] = str(skip)
+                report.step(step.name, time.perf_counter() - start, "skipped")
+                progress.done(step.name, skipped=str(skip))
+                continue
+            except BaseException as err:
+                report.doc["status"] = "failed"
+                report.doc["error"] = str(err).splitlines()[0] if str(err) else type(err).__name__
+                report.step(step.name, time.perf_counter() - start, "failed")
+                progress.done(step.name, failed=True)
+                raise
+            if step.graph:
+                with atomic_path(intermediate_path(out, step.name)) as tmp:
+                    model.save(str(tmp))
+            report.step(step.name, time.perf_counter() - start, "done", **({} if step.graph else result or {}))
+            progress.done(step.name)
+    report.doc["status"] = "complete"
+    report.doc.pop("error", None)
+    report.save()
+    return model
