@@ -13,6 +13,10 @@ $(STAMP): pyproject.toml
 	# the CPU wheel first, so no dependency pulls a CUDA build
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e '.[dev]'
+	# ccache (optional): the Verilator builds of the tests and rtlsim share their runtime objects through it
+	command -v ccache >/dev/null || (command -v apt-get >/dev/null && (apt-get install -y -q ccache >/dev/null 2>&1 \
+		|| (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q ccache >/dev/null 2>&1))) \
+		|| echo "note: ccache not installed; Verilator builds compile their runtime every time"
 	# Yosys for the synthesis estimate (Debian's package; the PyPI yowasp build cannot run its ABC pass)
 	command -v yosys >/dev/null || (command -v apt-get >/dev/null && (apt-get install -y -q yosys >/dev/null 2>&1 \
 		|| (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q yosys >/dev/null 2>&1))) \

@@ -54,7 +54,7 @@ def build_harness(rtl_dir, build_dir, trace=False):
         "TOP": top, "OUT_BITS": design["output"]["width"], "TAPS": taps}))
     command, env = verilator()
     args = command + ["--cc", "--exe", "--build", "-j", "2", "-O3", "--top-module", top, "--Mdir", str(build_dir),
-                      "-Wno-fatal", "-Wno-lint", "-Wno-style", "-CFLAGS", f"-I{build_dir.resolve()}", "-CFLAGS", "-O2",
+                      "-Wno-fatal", "-Wno-lint", "-Wno-style", "-CFLAGS", "-O2",  # make runs in build_dir: -I. finds the config
                       # the PyPI build's make config leaves the precompiled-header flag empty; gcc needs -include
                       "-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include",
                       *[str(rtl_dir / s) for s in design["sources"]], str(HARNESS)]

