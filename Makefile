@@ -27,16 +27,17 @@ demo: $(STAMP)
 	$(BIN)/signflow demo --out $(DEMO_DIR)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist worksteal -q
 
 test-slow: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -q -m slow
+	$(BIN)/python -m pytest -n 2 --dist worksteal -q -m slow
 
 bench: $(STAMP)
 	$(BIN)/python bench/activations.py
 	$(BIN)/python bench/reference_speed.py
 	$(BIN)/python bench/design_kernel.py
 	$(BIN)/python bench/folding.py
+	$(BIN)/python bench/build_time.py
 	$(BIN)/python bench/rtl.py
 	$(BIN)/python bench/hls.py
 	$(BIN)/python bench/driver.py

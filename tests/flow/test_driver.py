@@ -75,7 +75,7 @@ def test_driver_on_the_rtl_equals_the_reference(act, fps, label_select, tmp_path
     assert accel.dma.transfers == 1 + 3  # one batch, then chunks of 5, 5 and 2 frames
 
 
-@pytest.mark.parametrize("name, fps", [("lfc_1w1a", 20000), ("cnv_1w1a", 3000)])
+@pytest.mark.parametrize("name, fps", [("lfc_1w1a", 20000), pytest.param("cnv_1w1a", 3000, marks=pytest.mark.slow)])
 def test_driver_runs_bnn_pynq_models(name, fps, tmp_path, monkeypatch):
     """brevitas_examples' LFC (input binarized on the host: BipolarQuant, then (x + 1) / 2) and CNV (8-bit RGB
     in 24-bit beats, padded to 32-bit DMA words), exported unmodified with random weights."""

@@ -13,7 +13,7 @@ ACTS = ["sign", "design", "dysign"]
 
 
 @pytest.mark.parametrize("act", ACTS)
-@pytest.mark.parametrize("name", MODEL_NAMES)
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n == "vgg" else n for n in MODEL_NAMES])
 def test_export_bit_exact(name, act, tmp_path):
     model = random_model(name, act, seed=MODEL_NAMES.index(name))
     path = tmp_path / "m.onnx"
