@@ -15,7 +15,9 @@ def load_graph(source):
 
     from signflow.ops.base import DOMAIN, OLD_DOMAINS
 
-    model = source if isinstance(source, ModelWrapper) else ModelWrapper(str(source) if isinstance(source, Path) else source)
+    model = source
+    if not isinstance(model, ModelWrapper):
+        model = ModelWrapper(str(source) if isinstance(source, Path) else source)  # ModelWrapper takes str paths
     for node in model.graph.node:
         if node.domain in OLD_DOMAINS:
             node.domain = DOMAIN

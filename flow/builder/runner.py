@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from signflow.builder.steps import STEP_NAMES, STEPS
+from signflow.builder.steps import STEP_NAMES, STEPS, write_json
 from signflow.errors import StepSkipped, UserError
 from signflow.files import atomic_path, inside, prepare_dir
 from signflow.graph import load_graph
@@ -50,8 +50,7 @@ class Report:
         self.save()
 
     def save(self):
-        with atomic_path(self.path) as tmp:
-            tmp.write_text(json.dumps(self.doc, indent=2) + "\n")
+        write_json(self.path, self.doc)
 
 
 def load_onnx(path):
