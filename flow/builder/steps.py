@@ -139,7 +139,7 @@ def step_synth_estimate(model, ctx):
     from signflow.vendor.yosys import synth_report, synth_table
 
     est = ctx.figures.get("estimate") or estimate(model, ctx.cfg)  # the estimate step's, unless it did not run
-    report = synth_report(model, ctx.path("rtl"), ctx.cfg.part(), ctx.path("synth"), est)
+    report = synth_report(ctx.path("rtl"), ctx.cfg.part(), ctx.path("synth"), est)
     write_text(ctx.path("synth.txt"), synth_table(report))
     return {"synth": report}
 

@@ -63,10 +63,12 @@ def generate(model, out_dir, top="signflow_top", fifo_depth=DEFAULT_FIFO_DEPTH):
     body = _wires("in0", chain.input.width)
     body += [f"  assign in0_tdata = s_axis_0_tdata[{chain.input.width - 1}:0];",
              "  assign in0_tvalid = s_axis_0_tvalid;", "  assign s_axis_0_tready = in0_tready;", ""]
-    source = "in0"
+    source, instances = "in0", []
     for stage in chain.stages:
         params = {**stage.params, **_memory_files(rtl_dir, stage)}
         body += _wires(stage.name, stage.out_width) + _instance(stage.module, stage.name, params, source, stage.name)
+        instances.append(dict(name=stage.name, module=stage.module, params=params, in_width=stage.in_width,
+                              out_width=stage.out_width))
         source = stage.name
     pad_out = out_width - chain.output.width
     body += [f"  assign m_axis_0_tdata = {{{pad_out}'b0, {source}_tdata}};" if pad_out else
@@ -80,9 +82,22 @@ def generate(model, out_dir, top="signflow_top", fifo_depth=DEFAULT_FIFO_DEPTH):
     sources = list(dict.fromkeys(path.name for module in modules for path in module_files(module)))
     for name in sources:
         shutil.copy(RTL_TEMPLATES / name, rtl_dir / name)
-    design = chain.design(sources + [f"{chain.top}.sv"])
+    design = {**chain.design(sources + [f"{chain.top}.sv"]), "instances": instances}
     (rtl_dir / "design.json").write_text(json.dumps(design, indent=2) + "\n")
     return design
+
+
+def instance_top(instance, top):
+    """A module ``top`` holding nothing but one instance of design.json (its ports those of the instance):
+    what synthesizes one core of the stitched design on its own."""
+    ports = ["    input  wire logic ap_clk,", "    input  wire logic ap_rst_n,",
+             f"    input  wire logic [{instance['in_width'] - 1}:0] s_axis_tdata,",
+             "    input  wire logic s_axis_tvalid,", "    output logic s_axis_tready,",
+             f"    output logic [{instance['out_width'] - 1}:0] m_axis_tdata,",
+             "    output logic m_axis_tvalid,", "    input  wire logic m_axis_tready"]
+    body = _instance(instance["module"], instance["name"], instance["params"], "s_axis", "m_axis")
+    return "\n".join(["`default_nettype none", f"module {top} (", *ports, ");", *body, "endmodule",
+                      "`default_nettype wire", ""])
 
 
 def instantiated_modules(path):

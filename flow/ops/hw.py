@@ -18,11 +18,17 @@ LUTRAM_MAX_BITS = 4096
 LUTRAM_MAX_DEPTH = 128
 
 
+def in_block_ram(depth, width):
+    """Whether a ``depth x width`` memory goes to block RAM (else LUTs): the estimate counts it there, and the
+    RTL asks synthesis for it (rom's BLOCK), as a vendor tool would for a deep, large memory."""
+    return depth * width > LUTRAM_MAX_BITS and depth >= LUTRAM_MAX_DEPTH
+
+
 def memory_cost(depth, width):
     """``(luts, brams18)`` of a ``depth x width`` ROM/RAM."""
     if depth * width == 0:
         return 0, 0
-    if depth * width <= LUTRAM_MAX_BITS or depth < LUTRAM_MAX_DEPTH:
+    if not in_block_ram(depth, width):
         return width * math.ceil(depth / 64), 0  # a LUT6 is a 64 x 1 RAM
     best = None
     for bram_depth, bram_width in BRAM18_SHAPES:

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from signflow.ops.hw import HWOp, Memory, Stream, divisors, memory_cost, signed_width
+from signflow.ops.hw import HWOp, Memory, Stream, divisors, in_block_ram, memory_cost, signed_width
 from signflow.ops.threshold import pool_phase_cost, threshold
 from signflow.packing import mvau_threshold_words, mvau_weight_words
 
@@ -99,8 +99,9 @@ class MVAU(HWOp):
         mw, mh = self.get_nodeattr("MW"), self.get_nodeattr("MH")
         return (mh // self.get_nodeattr("PE")) * (mw // self.get_nodeattr("SIMD")) * self.pixels()
 
-    def acc_bits(self):
-        """Bits of the accumulator (popcount in binary mode, signed sum in int mode)."""
+    def accumulator_bits(self):
+        """Bits of the accumulator register (popcount in binary mode, signed sum in int mode; mvau.sv's NEED);
+        the thresholds and the accumulator stream are ``acc_width`` bits."""
         mw = self.get_nodeattr("MW")
         if self.get_nodeattr("input_mode") == "binary":
             return math.ceil(math.log2(mw + 1))
@@ -112,7 +113,7 @@ class MVAU(HWOp):
 
     def resources(self):
         pe, simd = self.get_nodeattr("PE"), self.get_nodeattr("SIMD")
-        mw, mh, acc = self.get_nodeattr("MW"), self.get_nodeattr("MH"), self.acc_bits()
+        mw, mh, acc = self.get_nodeattr("MW"), self.get_nodeattr("MH"), self.accumulator_bits()
         if self.get_nodeattr("input_mode") == "binary":
             compute = pe * (simd + acc + math.ceil(simd / 3) * 2)  # XNOR, accumulator, popcount compressors
         else:
@@ -127,7 +128,7 @@ class MVAU(HWOp):
             phases = self.phases()
             # one comparator per PE; the threshold of the current phase is read from a table
             luts += pe * acc + (pe * math.ceil(math.log2(phases)) * acc // 2 if phases > 1 else 0)
-            t_luts, t_brams = memory_cost((mh // pe) * phases, pe * acc)
+            t_luts, t_brams = memory_cost((mh // pe) * phases, pe * self.acc_width())
             luts, brams = luts + t_luts, brams + t_brams
             ffs += pe + (8 if phases > 1 else 0)  # output bits, phase counter
             pool_luts, pool_ffs = pool_phase_cost(self.get_nodeattr("period"), self.get_nodeattr("pool"))
@@ -170,4 +171,6 @@ class MVAU(HWOp):
         else:
             nf = self.get_nodeattr("MH") // pe  # unused in accumulator mode
             memories["THRESHOLDS_FILE"] = Memory([0] * (nf * kh * kw), pe * self.acc_width(), pe, used=False)
+        for name, memory in memories.items():  # synthesis maps each memory where resources() counts it
+            params[name.replace("_FILE", "_BLOCK")] = int(memory.used and in_block_ram(len(memory.words), memory.width))
         return "mvau", params, memories

@@ -1,17 +1,30 @@
-"""Synthesis estimate with Yosys ``synth_xilinx``: LUT / FF / BRAM / DSP per layer and for the whole top,
-side by side with the analytic estimate."""
+"""Synthesis estimate with Yosys ``synth_xilinx``: LUT / FF / BRAM / DSP per core instance of the stitched
+top, side by side with the analytic estimate.
+
+The top holds nothing but wires between its instances (layers, FIFOs, width converters), so each distinct
+instance (same module and parameters) is synthesized on its own, the runs in parallel on the available cores,
+and the top's figures are their sum. Each run works in its own folder with relative paths only.
+"""
 import json
+import os
 import shutil
 import subprocess
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from signflow.codegen.rtl import instantiated_modules
+from signflow.codegen.rtl import instance_top, module_files
 from signflow.errors import UserError
 
 #: LUTs a distributed-RAM / shift-register primitive occupies
 LUTRAM_LUTS = {"RAM32M": 4, "RAM64M": 4, "RAM32X1D": 2, "RAM64X1D": 2, "RAM128X1D": 4, "RAM64X1S": 1,
                "RAM128X1S": 2, "RAM256X1S": 4, "RAM32X1S": 1, "SRL16E": 1, "SRLC32E": 1}
+#: the module each run synthesizes: one instance of the stitched design
+RUN_TOP = "synth_one"
+#: submodules kept apart: an instance repeats them with the same parameters (an mvau's PEs), so Yosys maps
+#: each once and the figures count it once per instance; every other submodule is flattened into its core
+KEPT_MODULES = ("mvau_dot",)
+FIGURES = ("luts", "ffs", "brams18", "dsps")
 
 
 def yosys():
@@ -37,8 +50,45 @@ def count(cells):
             "dsps": sum(n for t, n in cells.items() if t.startswith("DSP48"))}
 
 
-def _instances(netlist, top):
-    return [(name, cell["type"]) for name, cell in json.loads(netlist.read_text())["modules"][top]["cells"].items()]
+def distinct_instances(instances):
+    """``{key: [instance, ...]}``: instances of the same module with the same parameters synthesize alike
+    (memory files differ by name, so two layers never share a run)."""
+    groups = {}
+    for instance in instances:
+        key = json.dumps([instance["module"], instance["params"], instance["in_width"], instance["out_width"]],
+                         sort_keys=True)
+        groups.setdefault(key, []).append(instance)
+    return groups
+
+
+def prepare_run(instance, rtl_dir, run_dir, part):
+    """Write a run's folder: the instance's wrapper, its module files and memory files, and the script."""
+    run_dir.mkdir(parents=True)
+    sources = [path.name for path in module_files(instance["module"])]
+    for name in sources:
+        shutil.copy(Path(rtl_dir) / name, run_dir / name)
+    for value in instance["params"].values():
+        if isinstance(value, str) and value:
+            shutil.copy(Path(rtl_dir) / value, run_dir / value)
+    (run_dir / f"{RUN_TOP}.sv").write_text(instance_top(instance, RUN_TOP))
+    # the other helper submodules (pixel_phase, rom, ...) are flattened into the core, so constants and ranges
+    # propagate across that boundary (kept apart, CNV's MVAU_1 grew from 12.1k to 16.4k LUTs)
+    kept = " ".join(f"*\\{name}" for name in KEPT_MODULES)
+    (run_dir / "synth.ys").write_text(
+        f"read_verilog -defer -sv {RUN_TOP}.sv {' '.join(sources)}\nhierarchy -top {RUN_TOP}\n"
+        f"setattr -mod -set keep_hierarchy 1 {kept}\nflatten\n"
+        f"synth_xilinx -family {family(part)} -top {RUN_TOP}\nwrite_json netlist.json\n")
+
+
+def run_one(run_dir):
+    """Synthesize a prepared run; returns its figures."""
+    done = subprocess.run([yosys(), "-q", "-s", "synth.ys"], cwd=run_dir, capture_output=True, text=True)
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+        raise UserError(f"Yosys could not synthesize {run_dir.name}: {' | '.join(tail)}")
+    modules = {name: Counter(cell["type"] for cell in module["cells"].values())
+               for name, module in json.loads((run_dir / "netlist.json").read_text())["modules"].items()}
+    return module_count(RUN_TOP, modules)
 
 
 def module_count(module, modules):
@@ -52,44 +102,41 @@ def module_count(module, modules):
     return total
 
 
-def synthesize(rtl_dir, part, work_dir):
-    """Synthesize the stitched top in ``rtl_dir``; returns totals and a per-instance breakdown."""
+def synthesize(rtl_dir, part, work_dir, jobs=None):
+    """Synthesize every distinct instance of the design in ``rtl_dir``, ``jobs`` at a time (default: every
+    core); returns ``{instance name: figures}``."""
     rtl_dir, work_dir = Path(rtl_dir), Path(work_dir)
-    work_dir.mkdir(parents=True, exist_ok=True)
     design = json.loads((rtl_dir / "design.json").read_text())
-    top = design["top"]
-    netlist = (work_dir / "netlist.json").resolve()
-    # one module per instance of the top (the layers, FIFOs, converters); their helper submodules
-    # (pixel_phase, ...) are flattened into them, so constants and ranges propagate across that boundary
-    cores = " ".join(f"*\\{name}" for name in instantiated_modules(rtl_dir / f"{top}.sv"))
-    script = (f"read_verilog -defer -sv {' '.join(design['sources'])}; hierarchy -top {top}; "
-              f"setattr -mod -set keep_hierarchy 1 {top} {cores}; flatten; "
-              f"synth_xilinx -family {family(part)} -top {top}; write_json {netlist}")
-    done = subprocess.run([yosys(), "-q", "-p", script], cwd=rtl_dir, capture_output=True, text=True)
-    if done.returncode != 0:
-        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-        raise UserError(f"Yosys could not synthesize the design: {' | '.join(tail)}")
-    # cell types per module from the netlist (Yosys 0.23's `stat -json` is not valid JSON once modules nest)
-    modules = {name: Counter(cell["type"] for cell in module["cells"].values())
-               for name, module in json.loads(netlist.read_text())["modules"].items()}
-    per_instance = {name: module_count(cell_type, modules)
-                    for name, cell_type in _instances(netlist, top) if cell_type in modules}
-    total = {key: sum(r[key] for r in per_instance.values()) for key in ("luts", "ffs", "brams18", "dsps")}
-    return total, per_instance
+    if "instances" not in design:
+        raise UserError(f"{rtl_dir / 'design.json'} lists no instances (written by an older signflow); "
+                        "run the build again from rtl_codegen")
+    # the longest runs first, so none starts last: MVAUs, by input width (one PE's dot product)
+    groups = sorted(distinct_instances(design["instances"]).values(),
+                    key=lambda group: (group[0]["module"] == "mvau", group[0]["in_width"]), reverse=True)
+    if work_dir.exists():  # runs of an earlier design must not survive next to this one's
+        shutil.rmtree(work_dir)
+    runs = [work_dir / group[0]["name"] for group in groups]
+    for group, run_dir in zip(groups, runs):
+        prepare_run(group[0], rtl_dir, run_dir, part)
+    with ThreadPoolExecutor(jobs or os.cpu_count() or 1) as pool:
+        figures = list(pool.map(run_one, runs))
+    return {instance["name"]: got for group, got in zip(groups, figures) for instance in group}
 
 
-def synth_report(model, rtl_dir, part, work_dir, estimate):
-    """The ``synth`` section of report.json: Yosys figures per layer beside the analytic estimate."""
-    total, per_instance = synthesize(rtl_dir, part, work_dir)
+def synth_report(rtl_dir, part, work_dir, estimate):
+    """The ``synth`` section of report.json: Yosys figures per layer beside the analytic estimate, the FIFOs
+    and width converters as ``glue``, and the whole top."""
+    per_instance = synthesize(rtl_dir, part, work_dir)
     design = json.loads((Path(rtl_dir) / "design.json").read_text())
     analytic = {layer["name"]: layer for layer in estimate["layers"]}
     layers = []
     for link in design["links"]:
-        got = per_instance.get(link["name"], {"luts": 0, "ffs": 0, "brams18": 0, "dsps": 0})
         est = analytic.get(link["node"], {})
-        layers.append({"name": link["node"], "op": link["op"], **got,
+        layers.append({"name": link["node"], "op": link["op"], **per_instance[link["name"]],
                        "est_luts": est.get("luts"), "est_ffs": est.get("ffs"), "est_brams18": est.get("brams18")})
-    glue = {key: total[key] - sum(layer[key] for layer in layers) for key in total}
+    layer_names = {link["name"] for link in design["links"]}
+    glue = {key: sum(got[key] for name, got in per_instance.items() if name not in layer_names) for key in FIGURES}
+    total = {key: sum(got[key] for got in per_instance.values()) for key in FIGURES}
     return {"tool": "yosys synth_xilinx", "part": part, **total, "glue": glue, "layers": layers}
 
 

@@ -45,6 +45,8 @@ module mvau #(
     parameter int unsigned PERIOD_W    = 1,   // threshold period in output columns (DeSign); >= 1
     parameter int unsigned POOL_H      = 1,   // rows of the OR pool after the unit (phase per pooled pixel); >= 1
     parameter int unsigned POOL_W      = 1,   // columns of the OR pool after the unit; >= 1
+    parameter int unsigned WEIGHTS_BLOCK    = 0,  // 1: the weight memory in block RAM (rom)
+    parameter int unsigned THRESHOLDS_BLOCK = 0,  // 1: the threshold memory in block RAM (rom)
     // untyped string parameters (the portable form for $readmemh file names)
     parameter              WEIGHTS_FILE    = "weights.memh",    // $readmemh file of the weight memory
     parameter              THRESHOLDS_FILE = "thresholds.memh"  // $readmemh file of the thresholds (mode 0)
@@ -121,12 +123,21 @@ module mvau #(
     end
   end
 
-  // ---- memories: weights, input vector buffer (synchronous reads, enabled with the pipeline)
-  logic [PE*SIMD-1:0] wmem[NF*SF];
-  initial $readmemh(WEIGHTS_FILE, wmem);
+  // ---- memories: weights (rom), input vector buffer (synchronous reads, enabled with the pipeline)
+  logic [PE*SIMD-1:0] w_s1_reg;  // stage 1: weight word of the step
+  rom #(
+      .DEPTH(NF * SF),
+      .WIDTH(PE * SIMD),
+      .BLOCK(WEIGHTS_BLOCK),
+      .FILE(WEIGHTS_FILE)
+  ) u_weights (
+      .ap_clk(ap_clk),
+      .en(en),
+      .addr(waddr_reg),
+      .data(w_s1_reg)
+  );
 
   logic [IW-1:0] xbuf[SF];
-  logic [PE*SIMD-1:0] w_s1_reg;  // stage 1: weight word of the step
   logic [IW-1:0] xbuf_s1_reg;  // stage 1: buffered input word (nf > 0)
   logic [IW-1:0] xin_s1_reg;  // stage 1: streamed input word (nf = 0)
   logic xsel_s1_reg;  // stage 1: the step is in nf = 0
@@ -145,7 +156,6 @@ module mvau #(
 
   always_ff @(posedge ap_clk) begin
     if (en) begin
-      w_s1_reg <= wmem[waddr_reg];
       xin_s1_reg <= s_axis_tdata;
       xsel_s1_reg <= first_nf;
     end
@@ -177,38 +187,21 @@ module mvau #(
     end
   end
 
-  // ---- per PE: leaves (combinational from stage 1) and a registered pairwise adder tree
-  // level l holds ceil(SIMD / 2^l) values of W0 + l bits (zero-extended popcounts or signed sums)
+  // ---- per PE: the step's dot product (mvau_dot: leaves and a registered adder tree of LEVELS levels)
   logic [PE*TW-1:0] tree_out;  // lane p: the PE's sum over the step's SIMD inputs
 
-  for (genvar l = 0; l <= LEVELS; l++) begin : g_lvl
-    localparam int unsigned N = (SIMD + (1 << l) - 1) >> l;  // values at this level
-    localparam int unsigned W = W0 + l;  // their width
-    localparam int unsigned NP = ((SIMD << 1) + (1 << l) - 1) >> l;  // values at level l - 1 (l >= 1)
-    for (genvar p = 0; p < PE; p++) begin : g_pe
-      for (genvar i = 0; i < N; i++) begin : g_n
-        logic [W-1:0] v;
-        if (l == 0) begin : g_leaf
-          if (SGN) begin : g_int
-            // weight 1 -> +x, 0 -> -x; IN_BITS + 1 bits hold -(-2^(IN_BITS-1))
-            wire logic [W-1:0] x = W'($signed(x_s1[i*IN_BITS+:IN_BITS]));
-            assign v = w_s1_reg[p*SIMD+i] ? x : -x;
-          end else begin : g_bin
-            assign v = ~(x_s1[i] ^ w_s1_reg[p*SIMD+i]);
-          end
-        end else if (2 * i + 1 < NP) begin : g_pair
-          wire logic [W-2:0] a = g_lvl[l-1].g_pe[p].g_n[2*i].v;
-          wire logic [W-2:0] b = g_lvl[l-1].g_pe[p].g_n[2*i+1].v;
-          always_ff @(posedge ap_clk) if (en) v <= {SGN & a[W-2], a} + {SGN & b[W-2], b};
-        end else begin : g_pass
-          wire logic [W-2:0] a = g_lvl[l-1].g_pe[p].g_n[2*i].v;
-          always_ff @(posedge ap_clk) if (en) v <= {SGN & a[W-2], a};
-        end
-      end
-      if (l == LEVELS) begin : g_out
-        assign tree_out[p*TW+:TW] = g_n[0].v;
-      end
-    end
+  for (genvar p = 0; p < PE; p++) begin : g_pe
+    mvau_dot #(
+        .SIMD(SIMD),
+        .IN_BITS(IN_BITS),
+        .SGN(INPUT_MODE)
+    ) u_dot (
+        .ap_clk(ap_clk),
+        .en(en),
+        .x(x_s1),
+        .w(w_s1_reg[p*SIMD+:SIMD]),
+        .sum(tree_out[p*TW+:TW])
+    );
   end
 
   // ---- accumulator stage
@@ -271,12 +264,18 @@ module mvau #(
       end
     end
 
-    logic [PE*ACC_BITS-1:0] tmem[NF*P];
-    initial $readmemh(THRESHOLDS_FILE, tmem);
     logic [PE*ACC_BITS-1:0] thr_reg;  // aligned with acc_reg
-    always_ff @(posedge ap_clk) begin
-      if (en) thr_reg <= tmem[taddr_pipe[LEVELS]];
-    end
+    rom #(
+        .DEPTH(NF * P),
+        .WIDTH(PE * ACC_BITS),
+        .BLOCK(THRESHOLDS_BLOCK),
+        .FILE(THRESHOLDS_FILE)
+    ) u_thresholds (
+        .ap_clk(ap_clk),
+        .en(en),
+        .addr(taddr_pipe[LEVELS]),
+        .data(thr_reg)
+    );
 
     always_comb begin
       for (int p = 0; p < PE; p++) begin

@@ -21,16 +21,29 @@ def rtl_build(tmp_path_factory):
     return out
 
 
-@pytest.mark.slow
+#: per layer, Yosys LUTs within this factor of the analytic estimate (either way): the estimate is a
+#: FINN-R-style count per resource (docs/estimates.md), not a mapping, and the small digits layers sit where
+#: fixed costs (control, flow control of a window) dominate; measured worst case 2.3x (the max-pool)
+LUT_FACTOR = 3.0
+
+
+@pytest.mark.vendor
 @pytest.mark.skipif(shutil.which("yosys") is None, reason="needs Debian's yosys (installed by make)")
 def test_synth_estimate_per_layer(rtl_build):
     run_build(rtl_build.parent / "m.onnx", BuildConfig(output_dir=str(rtl_build), quiet=True, verify=False,
                                                        from_step="synth_estimate"))
     synth = json.loads((rtl_build / "report.json").read_text())["synth"]
-    assert synth["part"] == "xc7z020clg400-1" and synth["luts"] > 0 and synth["ffs"] > 0
+    design = json.loads((rtl_build / "rtl" / "design.json").read_text())
+    assert synth["part"] == "xc7z020clg400-1"
     assert {layer["op"] for layer in synth["layers"]} == {"SlidingWindow", "MVAU", "StreamingMaxPool"}
-    assert all(layer["luts"] > 0 and layer["est_luts"] > 0 for layer in synth["layers"])
-    assert synth["luts"] == sum(layer["luts"] for layer in synth["layers"]) + synth["glue"]["luts"]
+    for layer in synth["layers"]:
+        assert layer["est_luts"] / LUT_FACTOR <= layer["luts"] <= layer["est_luts"] * LUT_FACTOR, layer
+        # memories go where the estimate counts them (rom's BLOCK follows the estimate's rule)
+        assert layer["brams18"] == layer["est_brams18"], layer
+    # one run per distinct instance: the FIFOs of equal width and depth share one
+    distinct = {json.dumps([i["module"], i["params"]], sort_keys=True) for i in design["instances"]}
+    assert len(list((rtl_build / "synth").glob("*/netlist.json"))) == len(distinct) < len(design["instances"])
+    assert synth["glue"]["luts"] > 0 and synth["glue"]["ffs"] > 0  # every layer has an input FIFO
     assert "total" in (rtl_build / "synth.txt").read_text()
 
 
