@@ -13,6 +13,7 @@ def test_there_are_notebooks():
     assert [path.name for path in NOTEBOOKS] == ["design_published.ipynb", "digits_end_to_end.ipynb"]
 
 
+@pytest.mark.sim
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
 def test_notebook_runs(path, tmp_path):
     notebook = nbformat.read(path, as_version=4)

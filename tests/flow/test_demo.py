@@ -2,9 +2,12 @@
 import json
 import re
 
+import pytest
+
 from signflow.cli import main
 
 
+@pytest.mark.sim
 def test_demo_runs_end_to_end(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path), "--epochs", "2"]) == 0
     out = capsys.readouterr().out

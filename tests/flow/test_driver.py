@@ -60,6 +60,7 @@ def infer_on_the_rtl(out, x, monkeypatch):
 
 @pytest.mark.parametrize("act, fps, label_select", [("sign", None, True), ("design", 100000, False),
                                                     ("dysign", 30000, False)])
+@pytest.mark.sim
 def test_driver_on_the_rtl_equals_the_reference(act, fps, label_select, tmp_path, monkeypatch):
     """With --label-select the output beat (a 4-bit class index) is padded to an 8-bit DMA word."""
     out, model = build(tmp_path, act, target_fps=fps, label_select=label_select)
@@ -75,6 +76,7 @@ def test_driver_on_the_rtl_equals_the_reference(act, fps, label_select, tmp_path
     assert accel.dma.transfers == 1 + 3  # one batch, then chunks of 5, 5 and 2 frames
 
 
+@pytest.mark.sim
 @pytest.mark.parametrize("name, fps", [("lfc_1w1a", 20000), pytest.param("cnv_1w1a", 3000, marks=pytest.mark.slow)])
 def test_driver_runs_bnn_pynq_models(name, fps, tmp_path, monkeypatch):
     """brevitas_examples' LFC (input binarized on the host: BipolarQuant, then (x + 1) / 2) and CNV (8-bit RGB
@@ -139,6 +141,7 @@ def test_steps_out_of_order_say_what_to_run(tmp_path):
         package(out)
 
 
+@pytest.mark.sim
 def test_verify_driver_command(tmp_path, capsys):
     """`signflow verify DIR --driver`: the board driver on the simulated board, against `signflow run`; a wrong
     output scale in io.json is caught."""

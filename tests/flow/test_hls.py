@@ -39,12 +39,14 @@ def assert_bit_exact(report, frames=64):
     assert report["csim"]["frames"] == frames and report["csim"]["mismatches"] == 0
 
 
+@pytest.mark.sim
 @pytest.mark.parametrize("act, order, fps", DIGITS_CASES)
 def test_digits_csim(act, order, fps, tmp_path):
     model = random_model("digits", act, seed=41, order=order)
     assert_bit_exact(build_hls(model, tmp_path / "build", target_fps=fps))
 
 
+@pytest.mark.sim
 @pytest.mark.slow  # a CNV-sized net in both orders (digits covers both in the fast tier)
 @pytest.mark.parametrize("order", ["published", "finn"])
 def test_cnv_design_csim(order, tmp_path):
@@ -52,6 +54,7 @@ def test_cnv_design_csim(order, tmp_path):
     assert_bit_exact(build_hls(model, tmp_path / "build", target_fps=3000))
 
 
+@pytest.mark.sim
 def test_bnn_pynq_lfc_csim(tmp_path):
     """brevitas_examples' LFC-1W1A, exported unmodified with random weights."""
     export_bnn_pynq("lfc_1w1a", tmp_path / "lfc.onnx", seed=6)
@@ -66,6 +69,7 @@ def digits_build(tmp_path_factory):
     return out
 
 
+@pytest.mark.sim
 def test_tcl_names_part_clock_and_sources(digits_build):
     hls = digits_build / "hls"
     design = json.loads((hls / "design.json").read_text())
@@ -88,6 +92,7 @@ def test_tcl_names_part_clock_and_sources(digits_build):
             assert (hls / header).is_file() or (hls / "include" / header).is_file() or header.startswith("signflow_csim")
 
 
+@pytest.mark.sim
 def test_top_chains_layers_under_dataflow(digits_build):
     design = json.loads((digits_build / "hls" / "design.json").read_text())
     top = (digits_build / "hls" / "signflow_top.cpp").read_text()
@@ -98,6 +103,7 @@ def test_top_chains_layers_under_dataflow(digits_build):
         assert source == sink or source.endswith("_dwc_out")
 
 
+@pytest.mark.sim
 def test_missing_vitis_hls_is_one_line(digits_build, capsys, monkeypatch):
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
     assert main(["build", str(digits_build.parent / "build.onnx"), "--out", str(digits_build), "--board", "zcu104",
@@ -120,6 +126,7 @@ CSYNTH = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
+@pytest.mark.sim
 def test_hls_synth_runs_every_script(digits_build, tmp_path, monkeypatch):
     """A stand-in vitis_hls (not Vitis) that checks it is run on an existing script in the HLS folder and
     leaves a csynth.xml where Vitis HLS writes it; the step must run each script and report its figures."""
@@ -140,6 +147,7 @@ def test_hls_synth_runs_every_script(digits_build, tmp_path, monkeypatch):
                               "interval_cycles": size, "clock_ns": 4.2}
 
 
+@pytest.mark.sim
 def test_corrupted_weights_are_caught_and_named(tmp_path, capsys):
     out = tmp_path / "build"
     build_hls(random_model("digits", "design", seed=44), out, target_fps=100000)
@@ -153,6 +161,7 @@ def test_corrupted_weights_are_caught_and_named(tmp_path, capsys):
     assert "C simulation differs" in assert_verify_names_layer(main, [str(out), "--csim", "--frames", "8"], victim, capsys)
 
 
+@pytest.mark.sim
 def test_verify_csim_command(digits_build, capsys):
     assert main(["verify", str(digits_build), "--csim", "--frames", "70", "--seed", "5"]) == 0
     assert "70 frames bit-exact in C simulation" in capsys.readouterr().out

@@ -79,6 +79,7 @@ def test_zcu104_project_uses_the_ultrascale_ps(tmp_path):
     assert tcl_setting(text, "clock_mhz") == "250.0"
 
 
+@pytest.mark.sim
 def test_wrapper_passes_lint(digits_build):
     src = digits_build / "vivado" / "src"
     design = json.loads((digits_build / "vivado" / "design.json").read_text())
@@ -89,6 +90,7 @@ def test_wrapper_passes_lint(digits_build):
     assert done.returncode == 0, done.stderr[-2000:]
 
 
+@pytest.mark.sim
 def test_wrapper_streams_batches_with_tlast(digits_build, tmp_path):
     """The wrapper in Verilator, fed as the DMA feeds it: batches of 3, 1 and 4 frames, TLAST on each
     batch's last beat; every output word equals the reference and TLAST marks each batch's last word."""

@@ -58,6 +58,7 @@ def test_wheel_holds_one_package_with_its_templates(wheel):
     assert modules - set(names) == set()
 
 
+@pytest.mark.sim
 @pytest.mark.slow
 def test_installed_wheel_builds_digits_through_rtlsim_and_csim(wheel, tmp_path):
     venv = tmp_path / "venv"
