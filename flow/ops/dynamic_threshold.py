@@ -6,8 +6,6 @@ rescaling (``shift_round``), giving a code ``u``; the code selects a column of
 the integer threshold table, and ``direction[c] * acc >= thr[c, u - u_min]``.
 Because ``S`` needs the whole frame, the hardware unit buffers one frame.
 """
-import math
-
 import numpy as np
 
 from signflow.ops.hw import ChannelFoldedOp, Memory, Stream, encode_bits, memory_cost, signed_width
@@ -86,6 +84,14 @@ class DynamicThreshold(ChannelFoldedOp):
                                    self.params(), self.get_nodeattr("data_layout"))
         context[node.output[0]] = encode_bits(passed, self.get_nodeattr("out_bits"))
 
+    def sum_bits(self):
+        """Bits of the signed channel sum ``S`` (the cores' ``SUM_BITS``): ``H*W`` signed ``acc_bits`` accumulators
+        sum to ``-H*W * 2^(acc_bits-1) .. H*W * (2^(acc_bits-1) - 1)``, held by ``acc_bits + clog2(H*W)`` bits, the
+        least dynamic_threshold.sv and dynamic_threshold.hpp accept (the sum of a frame of the most negative
+        accumulator needs all of them when ``H*W`` is a power of two)."""
+        height, width, _ = self.get_nodeattr("in_shape")
+        return self.get_nodeattr("acc_bits") + (height * width - 1).bit_length()
+
     # ---- folding and estimates
 
     def mlp_cycles(self):
@@ -102,7 +108,7 @@ class DynamicThreshold(ChannelFoldedOp):
         height, width, channels = self.get_nodeattr("in_shape")
         pe, acc = self.get_nodeattr("PE"), self.get_nodeattr("acc_bits")
         codes = self.get_nodeattr("u_max") - self.get_nodeattr("u_min") + 1
-        sum_bits = acc + math.ceil(math.log2(height * width))
+        sum_bits = self.sum_bits()
         frame_luts, frame_brams = memory_cost(2 * height * width * channels // pe, pe * acc)
         table_luts, table_brams = memory_cost(channels // pe * codes, pe * acc)
         luts = frame_luts + table_luts + 200 + pe * (sum_bits + 2 * acc) + 8 * 16  # sums, compare, MLP MAC
@@ -126,11 +132,8 @@ class DynamicThreshold(ChannelFoldedOp):
         pe, acc = self.get_nodeattr("PE"), self.get_nodeattr("acc_bits")
         w1, w2, thr, direction = (model.get_initializer(name).astype(np.int64) for name in node.input[1:])
         w_bits = signed_width(min(w1.min(), w2.min()), max(w1.max(), w2.max()))
-        params = dict(H=height, W=width, C=channels, PE=pe, ACC_BITS=acc, HID=w1.shape[1], W_BITS=w_bits,
-                      SUM_BITS=acc + math.ceil(math.log2(height * width)) + 1, STAT_SHIFT=self.get_nodeattr("stat_shift"),
-                      Q_MIN=self.get_nodeattr("q_min"), Q_MAX=self.get_nodeattr("q_max"),
-                      R_SHIFT=self.get_nodeattr("r_shift"), R_MIN=self.get_nodeattr("r_min"),
-                      R_MAX=self.get_nodeattr("r_max"), U_SHIFT=self.get_nodeattr("u_shift"),
-                      U_MIN=self.get_nodeattr("u_min"), U_MAX=self.get_nodeattr("u_max"))
+        params = {"H": height, "W": width, "C": channels, "PE": pe, "ACC_BITS": acc, "HID": w1.shape[1],
+                  "W_BITS": w_bits, "SUM_BITS": self.sum_bits(),
+                  **{name.upper(): self.get_nodeattr(name) for name in PARAM_NAMES}}
         memories = dynamic_threshold_memories(w1, w2, thr, direction, pe, w_bits, acc)
         return "dynamic_threshold", params, {f"{stem.upper()}_FILE": Memory(*memory) for stem, memory in memories.items()}

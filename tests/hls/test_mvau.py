@@ -1,10 +1,13 @@
-"""C simulation of ``hw_templates/hls/mvau.hpp`` against the golden ``flow.ops.mvau.mvau``."""
+"""C simulation of ``hw_templates/hls/mvau.hpp`` against the MVAU op's execution. Each case is a one-node graph of
+an MVAU: the config and the memories are the op's ``core(model)``, as the code generator emits them."""
+import functools
+
 import numpy as np
 import pytest
+from qonnx.custom_op.registry import getCustomOp
 
-from signflow.ops.hw import signed_width
-from signflow.ops.mvau import mvau
-from signflow.packing import mvau_threshold_words, mvau_weight_words, write_memh
+from signflow.packing import write_memh
+from tests.flow.ops.conftest import one_node_model, run_model
 from tests.hls.csim import FORMS, assert_beats_equal, build_driver, run_driver, write_beats
 
 FRAMES = 2
@@ -22,17 +25,39 @@ CASES = {
 }
 
 
-def acc_bits(mw, input_mode, in_bits):
-    peak = mw if input_mode == "binary" else mw * 2 ** (in_bits - 1)
-    return signed_width(-peak, peak + 1)
+@functools.cache
+def make_case(case):
+    """Deterministic case: the MVAU op, its one-node graph, FRAMES input frames and their golden output (the
+    graph's execution)."""
+    mw, mh, pe, simd, input_mode, in_bits, output_mode, pixels, period, pool = CASES[case]
+    rng = np.random.default_rng(sum(map(ord, case)))
+    pixel = tuple(pixels or ())
+    if input_mode == "binary":
+        x = rng.integers(0, 2, (FRAMES, *pixel, mw))
+    else:
+        x = rng.integers(-(2 ** (in_bits - 1)), 2 ** (in_bits - 1), (FRAMES, *pixel, mw))
+    consts = {"w": rng.integers(0, 2, (mw, mh))}
+    if output_mode == "threshold":
+        phases = period[0] * period[1]
+        if input_mode == "binary":  # thresholds on the xnor count, including never (MW + 1) and always (0)
+            consts["t"] = rng.integers(0, mw + 2, (mh, phases))
+        else:
+            peak = mw * 2 ** (in_bits - 1)
+            consts["t"] = rng.integers(-peak // 4, peak // 4 + 1, (mh, phases))
+    # an MVAU as flow/transforms/to_hw.py makes it (ToMVAU; no sliding window in front), folded
+    model = one_node_model(
+        "MVAU", {"x": x}, (FRAMES, *pixel, mh), consts=consts, MW=mw, MH=mh, PE=pe, SIMD=simd, input_mode=input_mode,
+        in_bits=in_bits, output_mode=output_mode, period=list(period), pool=list(pool), channels=0,
+        out_dtype="BINARY" if output_mode == "threshold" else "INT32")
+    op = getCustomOp(model.graph.node[0])
+    op.set_nodeattr("in_shape", [*pixel, mw])  # the HW attributes of AnnotateHW: the shapes without the batch
+    op.set_nodeattr("out_shape", [*pixel, mh])
+    return op, model, x, run_model(model, {"x": x})
 
 
 def config(case):
-    mw, mh, pe, simd, input_mode, in_bits, output_mode, pixels, (kh, kw), (pool_h, pool_w) = CASES[case]
-    out_h, out_w = pixels or (1, 1)
-    return {"MW": mw, "MH": mh, "PE": pe, "SIMD": simd, "INPUT_MODE": int(input_mode == "int"), "IN_BITS": in_bits,
-                "OUTPUT_MODE": int(output_mode == "acc"), "ACC_BITS": acc_bits(mw, input_mode, in_bits),
-                "OUT_H": out_h, "OUT_W": out_w, "PERIOD_H": kh, "PERIOD_W": kw, "POOL_H": pool_h, "POOL_W": pool_w}
+    op, model, _, _ = make_case(case)
+    return op.core(model)[1]
 
 
 @pytest.fixture(scope="module", params=FORMS)
@@ -42,28 +67,13 @@ def driver(request, tmp_path_factory):
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_mvau(driver, case, tmp_path):
-    mw, mh, pe, simd, input_mode, in_bits, output_mode, pixels, period, pool = CASES[case]
-    cfg, rng = config(case), np.random.default_rng(sum(map(ord, case)))
-    shape = (FRAMES, *pixels, mw) if pixels else (FRAMES, mw)
-    if input_mode == "binary":
-        x = rng.integers(0, 2, shape)
-    else:
-        x = rng.integers(-(2 ** (in_bits - 1)), 2 ** (in_bits - 1), shape)
-    weights = rng.integers(0, 2, (mw, mh))
-    phases = period[0] * period[1]
-    if input_mode == "binary":  # thresholds on the xnor count, including never (MW + 1) and always (0)
-        thresholds = rng.integers(0, mw + 2, (mh, phases))
-    else:
-        peak = mw * 2 ** (in_bits - 1)
-        thresholds = rng.integers(-peak // 4, peak // 4 + 1, (mh, phases))
-    write_beats(tmp_path / "in.memh", x, simd, in_bits)
-    write_memh(tmp_path / "weights.memh", mvau_weight_words(weights, pe, simd), pe * simd)
-    write_memh(tmp_path / "thresholds.memh", mvau_threshold_words(thresholds, pe, cfg["ACC_BITS"]),
-               pe * cfg["ACC_BITS"])
-    golden = mvau(x, weights, thresholds,
-                  {"input_mode": input_mode, "output_mode": output_mode, "period": period, "pool": pool})
+    op, model, x, golden = make_case(case)
+    _, _, memories = op.core(model)
+    source, sink = op.in_stream(), op.out_stream()
+    write_beats(tmp_path / "in.memh", x, source.lanes, source.bits)
+    for param, memory in memories.items():  # weights.memh, thresholds.memh (the driver reads them in threshold mode)
+        if memory.used:
+            write_memh(tmp_path / f"{param.lower().replace('_file', '')}.memh", memory.words, memory.width)
     got = run_driver(driver, list(CASES).index(case), tmp_path, FRAMES)
-    if output_mode == "acc":
-        assert_beats_equal(got, golden, pe, cfg["ACC_BITS"])
-    else:
-        assert_beats_equal(got, golden, pe, 1)
+    assert len(got) == FRAMES * sink.beats
+    assert_beats_equal(got, golden, sink.lanes, sink.bits)

@@ -1,9 +1,10 @@
-"""DynamicThreshold's integer golden model against Fractions and plain loops."""
+"""DynamicThreshold's integer golden model against Fractions and plain loops, and the width of its channel sum."""
 import itertools
 from fractions import Fraction
 
 import numpy as np
 import pytest
+from qonnx.custom_op.registry import getCustomOp
 
 from signflow.ops.dynamic_threshold import dynamic_codes, dynamic_threshold, shift_round
 
@@ -28,7 +29,8 @@ def naive_codes(sums, w1, w2, p):
     return [v - p["u_min"] for v in u]
 
 
-PARAMS = dict(stat_shift=-3, q_min=-8, q_max=7, r_shift=-2, r_min=0, r_max=11, u_shift=-2, u_min=-3, u_max=3)
+PARAMS = {"stat_shift": -3, "q_min": -8, "q_max": 7, "r_shift": -2, "r_min": 0, "r_max": 11, "u_shift": -2,
+          "u_min": -3, "u_max": 3}
 
 
 @pytest.mark.parametrize("shift", range(-5, 4))
@@ -82,3 +84,47 @@ def test_dynamic_threshold(layout, height, width):
     got = dynamic_threshold(acc.astype(np.float32), w1, w2, thr, direction, PARAMS, layout)
     assert got.shape == acc.shape
     np.testing.assert_array_equal(got, naive_dynamic_threshold(acc, w1, w2, thr, direction, PARAMS, layout))
+
+
+# ---- the op: the width of the channel sum
+
+def dynamic_threshold_node(one_node, height, width, channels, pe, acc_bits):
+    """A one-node DynamicThreshold graph (HW attributes as to_hw sets them) and its op."""
+    rng = np.random.default_rng([height, width, channels])
+    w1, w2 = random_mlp(rng, channels)
+    codes = PARAMS["u_max"] - PARAMS["u_min"] + 1
+    consts = {"w1": w1, "w2": w2, "thr": rng.integers(-20, 21, size=(channels, codes)),
+              "direction": rng.choice([-1, 1], size=channels)}
+    model = one_node("DynamicThreshold", {"x": np.zeros((1, height, width, channels))}, (1, height, width, channels),
+                     consts=consts, PE=pe, acc_bits=acc_bits, hidden=w1.shape[1], data_layout="NHWC", out_bits=1,
+                     **PARAMS)
+    op = getCustomOp(model.graph.node[0])
+    op.set_nodeattr("in_shape", [height, width, channels])  # the HW attributes of AnnotateHW
+    op.set_nodeattr("out_shape", [height, width, channels])
+    return model, op
+
+
+@pytest.mark.parametrize("height, width, acc_bits, extreme, sum_bits", [
+    # 16 pixels of the most negative 6-bit accumulator: S = 16 * -32 = -512, the least of 10 signed bits
+    (4, 4, 6, -512, 10),
+    # 15 pixels of -128: S = -1920, below the -1024 of 11 bits; 12 bits (-2048..2047) hold it
+    (3, 5, 8, -1920, 12),
+    # one pixel: S is the accumulator itself
+    (1, 1, 5, -16, 5),
+])
+def test_sum_bits_hold_the_extreme_sum(one_node, monkeypatch, height, width, acc_bits, extreme, sum_bits):
+    model, op = dynamic_threshold_node(one_node, height, width, 4, 2, acc_bits)
+    _, params, _ = op.core(model)
+    assert params["SUM_BITS"] == op.sum_bits() == sum_bits
+    # the extreme sum H*W * max |acc| (and the largest positive one) fit SUM_BITS signed bits, and not one fewer
+    assert extreme == height * width * -(1 << (acc_bits - 1))
+    assert -(1 << (sum_bits - 1)) <= extreme and height * width * ((1 << (acc_bits - 1)) - 1) < 1 << (sum_bits - 1)
+    assert extreme < -(1 << (sum_bits - 2))
+    # the cores accept it: dynamic_threshold.sv and .hpp require SUM_BITS >= ACC_BITS + clog2(H*W)
+    assert params["SUM_BITS"] >= params["ACC_BITS"] + int(np.ceil(np.log2(params["H"] * params["W"])))
+    # resources() costs the same width: a one bit wider sum costs PE more flip-flops (and LUTs) in both
+    costed = op.resources()
+    monkeypatch.setattr(op, "sum_bits", lambda: sum_bits + 1)
+    wider = op.resources()
+    assert op.core(model)[1]["SUM_BITS"] == sum_bits + 1
+    assert (wider["ffs"] - costed["ffs"], wider["luts"] - costed["luts"]) == (2, 2)

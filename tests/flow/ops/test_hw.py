@@ -35,6 +35,23 @@ def test_empty_memory(depth, width):
     assert memory_cost(depth, width) == (0, 0)
 
 
-@pytest.mark.parametrize("n", [1, 2, 7, 12, 27, 64, 576])
-def test_divisors(n):
-    assert divisors(n) == [d for d in range(1, n + 1) if n % d == 0]
+@pytest.mark.parametrize("n, expected", [
+    (1, [1]),
+    (2, [1, 2]),
+    (7, [1, 7]),  # a prime
+    (12, [1, 2, 3, 4, 6, 12]),
+    (27, [1, 3, 9, 27]),
+    (36, [1, 2, 3, 4, 6, 9, 12, 18, 36]),  # a square: 6 once
+    (64, [1, 2, 4, 8, 16, 32, 64]),
+    (576, [1, 2, 3, 4, 6, 8, 9, 12, 16, 18, 24, 32, 36, 48, 64, 72, 96, 144, 192, 288, 576]),  # 2^6 * 3^2
+    (8191, [1, 8191]),  # a large prime (2^13 - 1)
+    (10000, [1, 2, 4, 5, 8, 10, 16, 20, 25, 40, 50, 80, 100, 125, 200, 250, 400, 500, 625, 1000, 1250, 2000,
+             2500, 5000, 10000]),  # 2^4 * 5^4: 25 divisors
+])
+def test_divisors(n, expected):
+    got = divisors(n)
+    assert got == expected
+    # ascending without repeats, from 1 to n, each a divisor, closed under d -> n / d
+    assert got == sorted(set(got)) and got[0] == 1 and got[-1] == n
+    assert all(n % d == 0 for d in got)
+    assert [n // d for d in reversed(got)] == got
