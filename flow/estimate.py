@@ -1,5 +1,6 @@
 """Per-layer and total estimates: cycles, FPS, latency, LUT / FF / BRAM (analytic, docs/estimates.md)."""
 from signflow.folding import hw_ops
+from signflow.ops.stream import STREAM_OPS
 
 
 def estimate(model, cfg):
@@ -9,7 +10,8 @@ def estimate(model, cfg):
         folding = op.folding()
         layers.append({"name": node.name, "op": node.op_type, "pe": folding.get("PE", 1),
                        "simd": folding.get("SIMD", 1), "cycles": int(op.expected_cycles()), **op.resources()})
-    bottleneck = max(layers, key=lambda layer: layer["cycles"])
+    # a FIFO passes as many beats as its layer takes: on a tie the layer is named
+    bottleneck = max(layers, key=lambda layer: (layer["cycles"], layer["op"] not in STREAM_OPS))
     return {
         "clock_ns": cfg.clock_ns,
         "bottleneck_layer": bottleneck["name"],

@@ -93,13 +93,18 @@ def step_to_hw(model, ctx):
 
 
 def step_fold(model, ctx):
-    """PE / SIMD per layer for the target FPS (or from the folding file); writes folding.json."""
-    from signflow.folding import apply_folding_file, folding_doc, search_folding
+    """PE / SIMD per layer for the target FPS (or from the folding file), then the width converters and FIFOs
+    those widths need; the budget check counts them too. Writes folding.json."""
+    from signflow.folding import apply_folding_file, check_budget, folding_doc, search_folding
+    from signflow.transforms.streams import InsertDWC, InsertFIFO
 
     if ctx.cfg.folding_file:
         apply_folding_file(model, ctx.cfg.folding_file)
     else:
         search_folding(model, ctx.cfg)
+    model = model.transform(InsertDWC()).transform(InsertFIFO(ctx.cfg.fifo_depth))
+    if ctx.cfg.enforce_budget:
+        check_budget(model, ctx.cfg)
     write_json(ctx.path("folding.json"), folding_doc(model))
     return model
 
@@ -120,7 +125,7 @@ def step_rtl_codegen(model, ctx):
     """SystemVerilog: the layers' cores with their memory files, FIFOs, width converters and a top (rtl/)."""
     from signflow.codegen.rtl import generate
 
-    generate(model, ctx.cfg.output_dir, fifo_depth=ctx.cfg.fifo_depth)
+    generate(model, ctx.cfg.output_dir)
 
 
 def step_rtlsim(model, ctx):
@@ -148,7 +153,7 @@ def step_hls_codegen(model, ctx):
     """Vitis HLS C++: a source per layer with constant weight arrays, a DATAFLOW top, TCL scripts (hls/)."""
     from signflow.codegen.hls import generate
 
-    generate(model, ctx.cfg.output_dir, ctx.cfg.part(), ctx.cfg.clock_ns, fifo_depth=ctx.cfg.fifo_depth)
+    generate(model, ctx.cfg.output_dir, ctx.cfg.part(), ctx.cfg.clock_ns)
 
 
 def step_csim(model, ctx):

@@ -1,9 +1,9 @@
 """The stitched accelerator as a list of stages, shared by the RTL and the HLS code generators.
 
-Walking the HW layers in stream order, every layer gets a FIFO at its input, after a width
-converter when its producer's beats are narrower or wider. Each stage names its core (the RTL
-module; the HLS function of the same name), the core's parameters and memories, and the widths
-of the streams around it. ``links`` describe every layer's output stream (design.json).
+The HW nodes in stream order: the layers, each behind its FIFO (and width converter) as the fold
+step inserted them. Each stage names its core (the RTL module; the HLS function of the same name),
+the core's parameters and memories, and the widths of the streams around it. ``links`` describe
+every layer's output stream (design.json).
 """
 import math
 from dataclasses import dataclass, field
@@ -15,11 +15,10 @@ from signflow.errors import UserError
 from signflow.graph import node_error
 from signflow.ops.base import DOMAIN
 from signflow.ops.hw import Stream
+from signflow.ops.stream import STREAM_OPS
 
 #: nodes that do not change a stream inside the accelerator (NHWC flatten keeps the element order)
 TRANSPARENT = ("Flatten", "Reshape")
-#: FIFO depth between layers (beats); a power of two
-DEFAULT_FIFO_DEPTH = 32
 
 
 @dataclass
@@ -90,40 +89,29 @@ def _transparent_between(model, node):
     return [producer] if producer is not None and producer.op_type in TRANSPARENT else []
 
 
-def input_fifo_depth(op, node, minimum):
-    """Depth of the FIFO in front of a layer: an MVAU reads its whole input vector during its first output
-    fold, so it gets room for two vectors (and never stalls its producer for long); others ``minimum``."""
-    stream = op.in_stream()
-    if node.op_type == "MVAU":
-        vector = stream.beats // op.pixels()
-        return 2 ** math.ceil(math.log2(max(minimum, min(stream.beats, 2 * vector))))
-    return minimum
-
-
-def plan(model, top="signflow_top", fifo_depth=DEFAULT_FIFO_DEPTH):
-    """The stages of the stitched design of ``model``'s HW layers (names sanitized and unique)."""
+def plan(model, top="signflow_top"):
+    """The stages of the stitched design of ``model``'s HW nodes (names sanitized and unique): the layers and the
+    FIFOs and width converters the fold step inserted (flow/transforms/streams.py)."""
     top = sanitize(top)
     used = {top, "in0"}
     chain = accelerator_chain(model)
     stages, links = [], []
     previous = chain[0][1].in_stream()
-    for node, op in chain:
-        inst = sanitize(node.name, used)
+    for index, (node, op) in enumerate(chain):
+        is_layer = node.op_type not in STREAM_OPS
         stream_in, stream_out = op.in_stream(), op.out_stream()
-        if stream_in.width != previous.width:  # regroup the same bits into the layer's beat width
-            if stream_in.beats * stream_in.width != previous.beats * previous.width:
-                raise node_error(node, f"its input frame ({stream_in.beats} x {stream_in.width} bits) differs "
-                                 f"from its producer's output ({previous.beats} x {previous.width} bits)")
-            stages.append(Stage(sanitize(f"{inst}_dwc", used), "axis_width_converter",
-                                dict(IN_WIDTH=previous.width, OUT_WIDTH=stream_in.width,
-                                     FRAME_BITS=previous.beats * previous.width), previous.width, stream_in.width))
-        stages.append(Stage(sanitize(f"{inst}_fifo", used), "axis_fifo",
-                            dict(WIDTH=stream_in.width, DEPTH=input_fifo_depth(op, node, fifo_depth)),
-                            stream_in.width, stream_in.width))
+        if is_layer and (index == 0 or chain[index - 1][0].op_type != "StreamingFIFO"):
+            raise node_error(node, "has no input FIFO: the graph was saved before FIFOs were graph nodes; "
+                             "run the build again from the fold step")
+        if stream_in.width != previous.width:
+            raise node_error(node, f"takes {stream_in.width}-bit beats from a {previous.width}-bit stream; "
+                             "run the build again from the fold step (it inserts the width converters)")
+        inst = sanitize(node.name, used)
         module, params, memories = op.core(model)
-        stages.append(Stage(inst, module, params, stream_in.width, stream_out.width, memories, node))
-        links.append(dict(name=inst, node=node.name, op=node.op_type, tensor=node.output[0], **stream_doc(stream_out)))
+        stages.append(Stage(inst, module, params, stream_in.width, stream_out.width, memories,
+                            node if is_layer else None))
+        if is_layer:
+            links.append(dict(name=inst, node=node.name, op=node.op_type, tensor=node.output[0],
+                              **stream_doc(stream_out)))
         previous = stream_out
-    stages.append(Stage(sanitize("out_fifo", used), "axis_fifo", dict(WIDTH=previous.width, DEPTH=fifo_depth),
-                        previous.width, previous.width))
     return Chain(top, chain[0][1].in_stream(), previous, chain[0][0].input[0], chain[-1][0].output[0], stages, links)

@@ -17,7 +17,7 @@ import math
 import shutil
 from pathlib import Path
 
-from signflow.codegen.chain import DEFAULT_FIFO_DEPTH, padded_width, plan
+from signflow.codegen.chain import padded_width, plan
 from signflow.codegen.render import render
 from signflow.codegen.rtl import describe
 from signflow.errors import UserError
@@ -190,7 +190,7 @@ def _tcl(function, sources, part, clock_ns):
                                  "PROJECT": f"{function}_prj", "ADD_FILES": add})
 
 
-def generate(model, out_dir, part, clock_ns, top="signflow_top", fifo_depth=DEFAULT_FIFO_DEPTH):
+def generate(model, out_dir, part, clock_ns, top="signflow_top"):
     """Write the HLS project into ``out_dir/hls``; returns the design description (also design.json)."""
     hls_dir = Path(out_dir) / "hls"
     if hls_dir.exists():
@@ -199,7 +199,7 @@ def generate(model, out_dir, part, clock_ns, top="signflow_top", fifo_depth=DEFA
     shutil.copytree(HLS_TEMPLATES, hls_dir / "include", ignore=shutil.ignore_patterns("sim", "*.md"))
     for path in (HLS_TEMPLATES / "sim").iterdir():
         shutil.copy(path, hls_dir / "sim" / path.name)
-    chain = plan(model, top, fifo_depth)
+    chain = plan(model, top)
     in_padded, out_padded = padded_width(chain.input.width), padded_width(chain.output.width)
     ports = dict(TOP=chain.top, IN_PADDED=in_padded, OUT_PADDED=out_padded)
     prototypes = [f"void {s.name}(hls::stream<ap_uint<{s.in_width}> > &in, hls::stream<ap_uint<{s.out_width}> > &out);"

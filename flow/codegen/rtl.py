@@ -9,7 +9,7 @@ import re
 import shutil
 from pathlib import Path
 
-from signflow.codegen.chain import DEFAULT_FIFO_DEPTH, padded_width, plan
+from signflow.codegen.chain import padded_width, plan
 from signflow.codegen.render import render
 from signflow.ops.hw import Stream
 from signflow.packing import write_memh
@@ -52,13 +52,13 @@ def _memory_files(rtl_dir, stage):
     return params
 
 
-def generate(model, out_dir, top="signflow_top", fifo_depth=DEFAULT_FIFO_DEPTH):
+def generate(model, out_dir, top="signflow_top"):
     """Write the stitched design into ``out_dir/rtl``; returns the design description (also design.json)."""
     rtl_dir = Path(out_dir) / "rtl"
     if rtl_dir.exists():
         shutil.rmtree(rtl_dir)
     rtl_dir.mkdir(parents=True)
-    chain = plan(model, top, fifo_depth)
+    chain = plan(model, top)
     in_width, out_width = padded_width(chain.input.width), padded_width(chain.output.width)
     body = _wires("in0", chain.input.width)
     body += [f"  assign in0_tdata = s_axis_0_tdata[{chain.input.width - 1}:0];",

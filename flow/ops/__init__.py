@@ -4,6 +4,7 @@ from signflow.ops.label_select import LabelSelect
 from signflow.ops.maxpool import StreamingMaxPool
 from signflow.ops.mvau import MVAU
 from signflow.ops.sliding_window import SlidingWindow
+from signflow.ops.stream import StreamingDataWidthConverter, StreamingFIFO
 from signflow.ops.threshold import PixelThreshold
 
 custom_op = {
@@ -14,5 +15,7 @@ custom_op = {
     "MVAU": MVAU,
     "PixelThreshold": PixelThreshold,
     "SlidingWindow": SlidingWindow,
+    "StreamingDataWidthConverter": StreamingDataWidthConverter,
+    "StreamingFIFO": StreamingFIFO,
     "StreamingMaxPool": StreamingMaxPool,
 }

@@ -14,6 +14,7 @@ from qonnx.custom_op.registry import getCustomOp, is_custom_op
 from signflow.errors import UserError
 from signflow.graph import load_graph
 from signflow.ops.mvau import dot_thresholds
+from signflow.ops.stream import STREAM_OPS
 from signflow.ops.threshold import per_pixel_thresholds
 
 #: samples per chunk: bounds memory on big test sets
@@ -38,6 +39,12 @@ class FastGraph:
         if self.fuse and node.op_type == "SlidingWindow" and self._window_feeds_mvau(node):
             self.fused.add(node.output[0])
             return lambda ctx: None
+        if node.op_type in STREAM_OPS:  # identities: their output is their input
+            source, output = node.input[0], node.output[0]
+            if source in self.fused:
+                self.fused.add(output)
+                return lambda ctx: None
+            return lambda ctx: ctx.__setitem__(output, ctx[source])
         if node.op_type == "MVAU" and node.input[0] in self.fused:
             return self._conv_mvau(node)
         if is_custom_op(node.domain, node.op_type):
@@ -53,14 +60,22 @@ class FastGraph:
 
     def _window_feeds_mvau(self, node):
         consumers = self.model.find_consumers(node.output[0]) or []
+        while len(consumers) == 1 and consumers[0].op_type in STREAM_OPS:
+            consumers = self.model.find_consumers(consumers[0].output[0]) or []
         return len(consumers) == 1 and consumers[0].op_type == "MVAU"
+
+    def _window_of(self, mvau):
+        producer = self.model.find_producer(mvau.input[0])
+        while producer.op_type in STREAM_OPS:
+            producer = self.model.find_producer(producer.input[0])
+        return producer
 
     def _conv_mvau(self, node):
         """Sliding window + MVAU as one convolution (exact: integer sums in float32)."""
         import torch
         import torch.nn.functional as F
 
-        window = getCustomOp(self.model.find_producer(node.input[0]))
+        window = getCustomOp(self._window_of(node))
         mvau = getCustomOp(node)
         kh, kw = window.get_nodeattr("kernel")
         top, left, bottom, right = window.get_nodeattr("pads")
