@@ -98,7 +98,7 @@ class LowerMaxPool(Transformation):
             nodes = [
                 helper.make_node("Transpose", [pool.input[0]], [t_in], perm=TO_NHWC),
                 make_node("StreamingMaxPool", [t_in], [pooled], name=f"StreamingMaxPool_{pool.name}",
-                          kernel=kernel, stride=node_attr(pool, "strides", kernel)),
+                          kernel=kernel, stride=node_attr(pool, "strides", [1, 1])),  # ONNX's default
                 helper.make_node("Transpose", [pooled], [pool.output[0]], perm=TO_NCHW),
             ]
             _insert_after(model, pool, nodes)

@@ -30,7 +30,7 @@ FLATTEN_OPS = ("Flatten", "Reshape")
 def pool_window(model, pool):
     """``(ph, pw)`` of a max-pool the threshold can move before: stride = size, no padding, no dilation."""
     kernel = node_attr(pool, "kernel_shape", None)
-    stride = node_attr(pool, "strides", kernel)
+    stride = node_attr(pool, "strides", [1, 1])  # ONNX: a missing stride is 1
     if kernel is None or len(kernel) != 2 or list(stride) != list(kernel) or any(node_attr(pool, "pads", [0] * 4)) \
             or node_attr(pool, "ceil_mode", 0) != 0 or any(d != 1 for d in node_attr(pool, "dilations", [1, 1])):
         raise node_error(pool, f"a max-pool before the sign (the published DeSign order) must have stride equal to "
@@ -69,7 +69,7 @@ def pooled_layer(model, tensor):
     layer = model.find_producer(pool.input[0])
     if layer is None or layer.op_type not in LINEAR_OPS:
         return None
-    for node in [layer, pool] + chain[:-1]:
+    for node in [layer, pool] + chain:  # the chain goes: nobody but the next node (the sign) may read it
         if len(model.find_consumers(node.output[0])) != 1:
             raise node_error(node, "this accumulator, pooled before its sign, has other readers; only the sign "
                              "may read it")

@@ -176,7 +176,10 @@ class AbsorbIntoThreshold(Transformation):
     def apply(self, model):
         for act in model.get_nodes_by_op_type("BipolarQuant"):
             layer, chain = affine_chain(model, act.input[0])
-            if layer is None or layer.op_type not in LINEAR_OPS or len(model.find_consumers(layer.output[0])) != 1:
+            # the chain goes: nobody but the next node may read the layer or a chain node (else left as is,
+            # for check_streamlined to name)
+            if layer is None or layer.op_type not in LINEAR_OPS or any(
+                    len(model.find_consumers(node.output[0])) != 1 for node in [layer] + chain):
                 continue
             bound, channels = accumulator(model, layer)
             spatial = layer.op_type == "Conv"

@@ -143,9 +143,6 @@ def test_lower_max_pool(kernel, attrs, stride, out):
     assert_same_outputs(before, after, inputs(before, 8, low=-8, high=8))
 
 
-@pytest.mark.xfail(strict=True, reason="LowerMaxPool defaults a missing 'strides' attribute to the kernel "
-                   "(node_attr(pool, 'strides', kernel)); ONNX defines it as 1, so a 2x2 MaxPool without strides "
-                   "(4x4 from 5x5) is lowered to a 2x2-stride StreamingMaxPool (2x2)")
 def test_lower_max_pool_without_strides_is_stride_one():
     before = _pool([2, 2])
     assert before.get_tensor_shape(by_name(before, "pool").output[0]) == [1, 3, 4, 4]  # ONNX: stride 1

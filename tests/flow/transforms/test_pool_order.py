@@ -188,10 +188,6 @@ def test_pool_window_of_a_non_overlapping_pool():
     assert pool_window(model, by_name(model, "pool")) == (3, 3)
 
 
-@pytest.mark.xfail(strict=True, reason="pool_window defaults a missing 'strides' attribute to the kernel; ONNX "
-                   "defines it as 1, so an overlapping 2x2 MaxPool without strides passes as stride 2: "
-                   "ThresholdBeforePool rewrites it instead of refusing it, and with a DeSign offset the rewritten "
-                   "graph computes different outputs")
 def test_a_pool_without_strides_is_stride_one_and_refused():
     model = pooled(pool_attrs={}, offset=tiled_offset([[0.6, -0.3], [1.0, 0.0]], 5, 6, 6))
     assert model.get_tensor_shape(by_name(model, "pool").output[0]) == [1, 5, 6, 6]  # ONNX: stride 1
@@ -221,10 +217,6 @@ def test_a_pooled_accumulator_with_other_readers_is_refused():
         "node 'conv' (Conv): this accumulator, pooled before its sign, has other readers; only the sign may read it")
 
 
-@pytest.mark.xfail(strict=True, reason="ThresholdBeforePool checks the readers of the layer, the pool and chain[:-1] "
-                   "but not of the chain's last node: when the BatchNorm output feeding the sign is also read "
-                   "elsewhere, the chain is removed anyway and that reader is left on a tensor nobody produces "
-                   "(the executor reads zeros) instead of a refusal")
 def test_a_chain_output_with_other_readers_is_refused_or_kept():
     rng = np.random.default_rng(3)
     g = Graph([1, 2, 6, 6])

@@ -265,10 +265,6 @@ def test_a_layer_with_two_readers_is_not_absorbed():
     assert refusal(check_streamlined, after).startswith("node 'act' (BipolarQuant): this sign could not be folded")
 
 
-@pytest.mark.xfail(strict=True, reason="AbsorbIntoThreshold checks that the layer has one reader but not the nodes "
-                   "of the affine chain: when the BatchNorm output feeding the sign is also read elsewhere, the chain "
-                   "is removed anyway and that reader is left on a tensor nobody produces (the executor reads "
-                   "zeros), instead of the sign being left for check_streamlined to name (or a refusal)")
 def test_a_chain_with_other_readers_is_kept_or_refused():
     rng = np.random.default_rng(10)
     g = Graph([1, 2, 6, 6])
