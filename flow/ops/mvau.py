@@ -100,12 +100,13 @@ class MVAU(HWOp):
         return (mh // self.get_nodeattr("PE")) * (mw // self.get_nodeattr("SIMD")) * self.pixels()
 
     def accumulator_bits(self):
-        """Bits of the accumulator register (popcount in binary mode, signed sum in int mode; mvau.sv's NEED);
-        the thresholds and the accumulator stream are ``acc_width`` bits."""
+        """Bits of the accumulator register, as mvau.sv's NEED: ``clog2(MW + 1)`` of popcount in binary mode,
+        ``clog2(MW) + in_bits + 1`` of signed sum in int mode; the thresholds and the accumulator stream are
+        ``acc_width`` bits."""
         mw = self.get_nodeattr("MW")
         if self.get_nodeattr("input_mode") == "binary":
-            return math.ceil(math.log2(mw + 1))
-        return math.ceil(math.log2(mw * 2 ** (self.get_nodeattr("in_bits") - 1) + 1)) + 1
+            return mw.bit_length()  # clog2(mw + 1)
+        return (mw - 1).bit_length() + self.get_nodeattr("in_bits") + 1
 
     def phases(self):
         kh, kw = self.get_nodeattr("period")
