@@ -50,6 +50,7 @@ class LowerConv(Transformation):
 
     def apply(self, model):
         for conv in model.get_nodes_by_op_type("Conv"):
+            _check_auto_pad(conv)
             if node_attr(conv, "group", 1) != 1 or any(d != 1 for d in node_attr(conv, "dilations", [1, 1])):
                 raise node_error(conv, "grouped and dilated convolutions are not supported")
             pad, pads, value = _pad_node(model, conv)
@@ -89,6 +90,7 @@ class LowerMaxPool(Transformation):
 
     def apply(self, model):
         for pool in model.get_nodes_by_op_type("MaxPool"):
+            _check_auto_pad(pool)
             if any(node_attr(pool, "pads", [0, 0, 0, 0])) or node_attr(pool, "ceil_mode", 0) != 0:
                 raise node_error(pool, "padded or ceil-mode max-pooling is not supported")
             kernel = node_attr(pool, "kernel_shape", None)
@@ -149,6 +151,17 @@ def _replace_graph_output(model, old, new):
     for out in model.graph.output:
         if out.name == old:
             out.name = new
+            # the graph output carries the tensor's shape now; a second entry for it would be ambiguous
+            for info in [v for v in model.graph.value_info if v.name == new]:
+                model.graph.value_info.remove(info)
+
+
+def _check_auto_pad(node):
+    """ONNX's implicit padding is not read: refuse it (VALID is no padding)."""
+    auto_pad = node_attr(node, "auto_pad", "NOTSET")
+    auto_pad = auto_pad.decode() if isinstance(auto_pad, bytes) else auto_pad
+    if auto_pad not in ("NOTSET", "VALID"):
+        raise node_error(node, f"auto_pad {auto_pad} is not supported; export the model with explicit pads")
 
 
 class CancelTransposes(Transformation):

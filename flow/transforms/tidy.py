@@ -8,13 +8,14 @@ from signflow.errors import UserError
 
 #: ONNX / QONNX ops the front end understands (everything Brevitas exports for the zoo and bnn_pynq)
 SUPPORTED_OPS = (
-    "Add", "BatchNormalization", "BipolarQuant", "Cast", "Conv", "Div", "Flatten", "Gather", "MatMul",
+    "Add", "BatchNormalization", "BipolarQuant", "Cast", "Conv", "Div", "Flatten", "Gather", "Gemm", "MatMul",
     "MaxPool", "Mul", "Pad", "Quant", "ReduceSum", "Relu", "Reshape", "Round", "Sub", "Unsqueeze",
 )
 
 
-def check_supported(model):
-    """One-line error naming the first node whose op type the flow cannot build.
+def check_supported(model, exclude=()):
+    """One-line error naming the first node whose op type the flow cannot build (``exclude``: op types refused
+    although listed, once the conversions that take them have run).
 
     Nodes computing only on constants (weight transposes and the like) are
     skipped: cleanup folds them away.
@@ -24,7 +25,7 @@ def check_supported(model):
         if all(i in constant for i in node.input if i):
             constant.update(node.output)
             continue
-        if node.op_type not in SUPPORTED_OPS:
+        if node.op_type not in SUPPORTED_OPS or node.op_type in exclude:
             raise UserError(f"node '{node.name}' has op type '{node.op_type}', which signflow does not support; "
                             f"supported: {', '.join(SUPPORTED_OPS)}")
 
@@ -35,5 +36,5 @@ def tidy(model):
     model = model.transform(GemmToMatMul())
     model = model.transform(InferShapes())
     model = model.transform(GiveUniqueNodeNames())
-    check_supported(model)
+    check_supported(model, exclude=("Gemm",))  # a Gemm GemmToMatMul left (e.g. transA) cannot be built
     return model

@@ -157,10 +157,6 @@ def test_lower_max_pool_refusals(attrs):
         "node 'pool' (MaxPool): padded or ceil-mode max-pooling is not supported")
 
 
-@pytest.mark.xfail(strict=True, reason="LowerConv and LowerMaxPool read the explicit 'pads' but ignore ONNX "
-                   "'auto_pad' (SAME_UPPER / SAME_LOWER): the lowered node keeps the unpadded size, the graph's "
-                   "shapes no longer match and onnxruntime fails later, instead of a one-line refusal naming the node "
-                   "or a padded window")
 @pytest.mark.parametrize("op", ["Conv", "MaxPool"])
 def test_auto_pad_is_lowered_or_refused(op):
     if op == "Conv":
@@ -201,9 +197,6 @@ def test_move_transpose_past_threshold(period, pool):
     assert_same_outputs(before, after, inputs(before, 8, low=-8, high=8))
 
 
-@pytest.mark.xfail(strict=True, reason="MoveTransposePastThreshold renames the graph output to the new tensor "
-                   "after _new_tensor gave that tensor a value_info: the output then has two ValueInfoProtos and "
-                   "qonnx's get_tensor_shape (InferShapes at the end of the lower step, the executor) asserts")
 def test_move_transpose_past_a_threshold_that_is_the_graph_output():
     before = _nhwc_threshold(output=True)
     after = before.transform(MoveTransposePastThreshold())

@@ -1,12 +1,11 @@
 """flow/transforms/tidy.py: qonnx cleanup (constants folded, shapes inferred, names given), Gemm -> MatMul, and the
 supported-op check that names the user's node before cleanup renames it."""
 import numpy as np
-import pytest
 
 from signflow.transforms.tidy import SUPPORTED_OPS, check_supported, tidy
 from tests.flow.transforms.builders import Graph, assert_same_outputs, binary_weights, inputs, op_types, refusal
 
-SUPPORTED_LIST = ("Add, BatchNormalization, BipolarQuant, Cast, Conv, Div, Flatten, Gather, MatMul, MaxPool, Mul, Pad, "
+SUPPORTED_LIST = ("Add, BatchNormalization, BipolarQuant, Cast, Conv, Div, Flatten, Gather, Gemm, MatMul, MaxPool, Mul, Pad, "
                   "Quant, ReduceSum, Relu, Reshape, Round, Sub, Unsqueeze")
 
 
@@ -65,9 +64,6 @@ def test_an_unsupported_op_on_constants_is_not_refused():
     assert "Sigmoid" in op_types(model) and "Sigmoid" not in op_types(tidy(model))
 
 
-@pytest.mark.xfail(strict=True, reason="tidy runs check_supported before GemmToMatMul and 'Gemm' is not in "
-                   "SUPPORTED_OPS: every Gemm that computes on the input is refused, so the Gemm -> MatMul "
-                   "conversion tidy promises never runs (on constants FoldConstants has already folded it)")
 def test_gemm_becomes_matmul():
     rng = np.random.default_rng(1)
 
