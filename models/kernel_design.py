@@ -2,9 +2,10 @@
 
 The search itself is ``models.kernel_search`` (the procedure, as published in
 bemc22/DeSign ``Custom_Dither/main_brayan.m``) with the metrics of
-``models.kernel_metrics``; this module reads the options and the images,
-prints the ranking and where the published kernels stand, and writes the best
-kernel (``--out``, for ``--kernel``) and the whole ranking (``--ranking``).
+``models.kernel_metrics``, on the bundled digits or on a folder of images
+(``models.kernel_images``); this module reads the options, prints the ranking
+and where the published kernels stand, and writes the best kernel (``--out``,
+for ``--kernel``) and the whole ranking (``--ranking``).
 
 The best kernel is the best-ranked one that is not constant: a kernel whose
 levels are all equal scores high (``[[3, 3], [3, 3]]`` tops the PSNR ranking)
@@ -25,6 +26,7 @@ import numpy as np
 
 from signflow.errors import UserError
 from signflow.files import atomic_path, prepare_file
+from signflow.models.kernel_images import folder_images
 from signflow.models.kernel_search import (
     LOWER_IS_BETTER,
     METRICS,
@@ -48,8 +50,6 @@ from signflow.models.kernels import (
     save_kernel_file,
 )
 
-#: image file types read from ``--images``
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".pgm")
 DEFAULT_LEVELS = "0,1,3,5,7,9"
 #: random filters averaged over by default: with one, the preferred kernel ranks anywhere from 8th to 305th
 #: on the digits depending on the draw; over 16 its rank is mostly within a few places of the many-filter one
@@ -61,11 +61,6 @@ DEFAULT_IMAGE_SIZE = 32
 #: table headings and formats of the metrics
 _COLUMNS = {"psnr": ("PSNR dB", "{:.3f}"), "mse": ("MSE", "{:.5f}"), "corr": ("corr", "{:.4f}"),
             "tv": ("TV", "{:.4f}"), "wpsnr": ("WPSNR dB", "{:.3f}")}
-
-
-def _one_line(err):
-    text = str(err).strip().splitlines()
-    return text[0] if text else type(err).__name__
 
 
 # ---------------------------------------------------------------- parsing
@@ -107,69 +102,6 @@ def _shape_text(shape):
 
 def _grid_text(grid):
     return json.dumps(np.asarray(grid).tolist(), separators=(",", ":"))
-
-
-# ---------------------------------------------------------------- images
-
-
-def _gray01(image):
-    """A PIL image as a float32 grayscale array in [0, 1]."""
-    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        array = np.asarray(image, dtype=np.float64)
-        if image.mode == "F":
-            scale = 1.0 if array.max(initial=0.0) <= 1.0 else array.max()
-        else:
-            scale = 255.0 if array.max(initial=0.0) <= 255 and image.mode == "I" else 65535.0
-        return np.clip(array / scale, 0.0, 1.0).astype(np.float32)
-    return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
-
-
-def _square(array, size):
-    """Centre-crop ``array`` to a square and resize it to ``size`` x ``size`` (bilinear)."""
-    from PIL import Image
-
-    height, width = array.shape
-    side = min(height, width)
-    top, left = (height - side) // 2, (width - side) // 2
-    crop = Image.fromarray(np.ascontiguousarray(array[top:top + side, left:left + side]), mode="F")
-    return np.asarray(crop.resize((size, size), Image.BILINEAR), dtype=np.float32)
-
-
-def folder_images(folder, num_images, size):
-    """The first ``num_images`` PNG/JPEG/PGM files of ``folder`` (sorted by name).
-
-    Each is converted to grayscale [0, 1] (ITU-R 601 luma, as MATLAB's ``rgb2gray``),
-    centre-cropped to a square and resized to ``size`` x ``size``. Returns
-    ``(images [N, size, size], note)``.
-    """
-    from PIL import Image, UnidentifiedImageError
-
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise UserError(f"image folder {folder} does not exist or is not a folder")
-    try:
-        files = sorted(path for path in folder.iterdir() if path.is_file())
-    except OSError as err:
-        raise UserError(f"cannot read image folder {folder}: {_one_line(err)}")
-    found = [path for path in files if path.suffix.lower() in IMAGE_SUFFIXES]
-    if not found:
-        raise UserError(f"image folder {folder} has no {'/'.join(s[1:].upper() for s in IMAGE_SUFFIXES)} files")
-    chosen = found[:num_images]
-    images = []
-    for path in chosen:
-        try:
-            with Image.open(path) as image:
-                image.load()
-                array = _gray01(image)
-        except (OSError, ValueError, UnidentifiedImageError) as err:
-            raise UserError(f"cannot read image {path}: {_one_line(err)}")
-        if min(array.shape) < 1:
-            raise UserError(f"image {path} is empty")
-        images.append(_square(array, size))
-    note = f"first {len(chosen)} of {len(found)} images in {folder}, resized to {size}x{size}"
-    if len(files) > len(found):
-        note += f" ({len(files) - len(found)} non-image file(s) ignored)"
-    return np.stack(images).astype(np.float64), note
 
 
 # ---------------------------------------------------------------- the kernel list

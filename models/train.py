@@ -1,4 +1,4 @@
-"""Quantization-aware training of the zoo's binary networks (``signflow train``).
+"""Quantization-aware training of the zoo's binary networks: ``TrainConfig``, the loop and its pieces.
 
 Adam, with the learning-rate schedule, loss, batch size and augmentation of a
 recipe (``models.recipes``: ``default`` is a per-epoch cosine schedule with
@@ -10,11 +10,11 @@ a weight could drift away and never flip back).
 After every epoch the run folder gets ``checkpoint.pt`` (weights plus the
 optimizer, random and statistics state needed by ``--resume``),
 ``config.json`` and ``curves.png``. Launched by ``torchrun`` (``WORLD_SIZE`` > 1)
-the same code trains data-parallel: CPU processes over gloo, or with
-``device="cuda"`` one GPU per process (``cuda:LOCAL_RANK``) over NCCL.
+the same code trains data-parallel (``models.processes``): CPU processes over gloo,
+or with ``device="cuda"`` one GPU per process (``cuda:LOCAL_RANK``) over NCCL.
+The inputs are checked first (``models.train_checks``); the command line is
+``models.train_command`` (``signflow train``).
 """
-import math
-import os
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -28,12 +28,13 @@ from brevitas.core.scaling import ParameterFromRuntimeStatsScaling
 from signflow.errors import UserError
 from signflow.files import atomic_path, prepare_dir
 from signflow.models import data
-from signflow.models.activations import ACT_KINDS, DITHER_SCALES, STE_KINDS, DynamicSign
+from signflow.models.activations import DynamicSign
 from signflow.models.checkpoint import CHECKPOINT, read_checkpoint, read_config, save_run
 from signflow.models.evaluate import EVAL_BATCH_SIZE
-from signflow.models.kernels import ORIGINS, get_kernel
-from signflow.models.recipes import RECIPE_NAMES, RECIPES, augment, get_recipe
-from signflow.models.zoo import MODEL_NAMES, ORDERS, ZOO, ModelConfig, build_model
+from signflow.models.processes import Processes
+from signflow.models.recipes import RECIPES, augment
+from signflow.models.train_checks import check_config, check_writable, dataset_shape, model_differences
+from signflow.models.zoo import ModelConfig, build_model
 
 #: per-epoch series kept in the checkpoint and config.json, one float per finished epoch
 HISTORY_KEYS = ("train_loss", "train_acc", "test_loss", "test_acc", "lr", "seconds")
@@ -77,119 +78,6 @@ class TrainConfig:
     device: str = "cpu"
     #: show a per-batch progress bar on stderr
     progress: bool = True
-
-
-# ---------------------------------------------------------------- checks
-
-
-def check_config(model_cfg, train_cfg):
-    """Validate names and numbers before anything is created; return the dataset name.
-
-    Fills the epochs, batch size and learning rate left None with the recipe's.
-    """
-    recipe = get_recipe(train_cfg.recipe)  # raises a UserError naming the known recipes
-    for name in ("epochs", "batch_size", "lr"):
-        if getattr(train_cfg, name) is None:
-            setattr(train_cfg, name, getattr(recipe, name))
-    if model_cfg.model not in ZOO:
-        raise UserError(f"unknown model '{model_cfg.model}'; choose one of {', '.join(MODEL_NAMES)}")
-    if model_cfg.act not in ACT_KINDS:
-        raise UserError(f"unknown activation '{model_cfg.act}'; choose one of {', '.join(ACT_KINDS)}")
-    if model_cfg.ste not in STE_KINDS:
-        raise UserError(f"unknown straight-through estimator '{model_cfg.ste}'; choose one of {', '.join(STE_KINDS)}")
-    if model_cfg.kernel_values is None:
-        get_kernel(model_cfg.kernel)  # raises a UserError naming the valid kernels
-    dataset = train_cfg.dataset or ZOO[model_cfg.model].dataset
-    if dataset not in data.DATASET_NAMES:
-        default = "" if train_cfg.dataset else f" (the default of model '{model_cfg.model}')"
-        raise UserError(f"unknown dataset '{dataset}'{default}; choose one of {', '.join(data.DATASET_NAMES)}")
-    for name, minimum in (("epochs", 1), ("batch_size", 2), ("eval_batch_size", 1), ("seed", 0), ("threads", 0)):
-        value = getattr(train_cfg, name)
-        if not isinstance(value, int) or value < minimum:
-            raise UserError(f"{name.replace('_', '-')} must be an integer >= {minimum}, not {value!r}")
-    if not train_cfg.lr > 0 or not math.isfinite(train_cfg.lr):
-        raise UserError(f"learning rate must be a positive number, not {train_cfg.lr!r}")
-    if not train_cfg.weight_decay >= 0:
-        raise UserError(f"weight decay must be >= 0, not {train_cfg.weight_decay!r}")
-    check_device(train_cfg.device)
-    return dataset
-
-
-def check_device(name):
-    """The ``torch.device`` called ``name`` (cpu, cuda, cuda:N or mps), if this machine has it; else a UserError."""
-    try:
-        device = torch.device(name)
-    except (RuntimeError, TypeError, ValueError):
-        device = None
-    if device is None or device.type not in ("cpu", "cuda", "mps"):
-        raise UserError(f"unknown device '{name}'; choose cpu, cuda, cuda:N or mps")
-    if device.type == "cuda":
-        if not torch.cuda.is_available():
-            raise UserError(f"device '{name}' is not available: this torch ({torch.__version__}) sees no "
-                            "CUDA GPU; install a CUDA build of torch or use --device cpu")
-        if device.index is not None and device.index >= torch.cuda.device_count():
-            raise UserError(f"device '{name}' does not exist: this machine has {torch.cuda.device_count()} "
-                            "CUDA GPUs, numbered from 0")
-    if device.type == "mps" and not torch.backends.mps.is_available():
-        raise UserError(f"device '{name}' is not available on this machine; use --device cpu")
-    return device
-
-
-def check_writable(path):
-    """Check that ``path`` is, or can be created as, a writable folder; create nothing."""
-    path = Path(path).absolute()
-    probe = path
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    if not probe.is_dir():
-        raise UserError(f"cannot create output folder {path}: {probe} is not a folder; choose another path")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise UserError(f"output folder {path} is not writable ({probe} is read-only); choose a writable path")
-
-
-def dataset_shape(name, x, y):
-    """``(in_shape, classes)`` of a dataset: from ``data.dataset_info`` when present, else from the arrays."""
-    info_fn = getattr(data, "dataset_info", None)
-    if info_fn is not None:
-        info = info_fn(name)
-
-        def get(*keys):
-            for key in keys:
-                value = info.get(key) if isinstance(info, dict) else getattr(info, key, None)
-                if value is not None:
-                    return value
-            return None
-
-        shape, classes = get("in_shape", "shape"), get("classes", "num_classes")
-        if isinstance(classes, (list, tuple)):  # class names
-            classes = len(classes)
-        if shape is not None and classes is not None:
-            return [int(v) for v in shape], int(classes)
-    return [int(v) for v in x.shape[1:]], int(y.max()) + 1
-
-
-def _model_differences(saved, wanted):
-    """Human-readable differences between a saved and a requested (built) model config."""
-    diffs = []
-    for name in ("model", "act", "ste", "order", "in_shape", "classes"):
-        old, new = getattr(saved, name), getattr(wanted, name)
-        if name == "in_shape":
-            old, new = list(old or []), list(new or [])
-        if old != new:
-            diffs.append(f"{name} {old} in the run, {new} requested")
-    if saved.act == wanted.act == "design":
-        if saved.kernel_values is None:
-            same = saved.kernel == wanted.kernel
-        else:
-            same = np.array_equal(np.asarray(saved.kernel_values, dtype=np.float32),
-                                  np.asarray(wanted.kernel_values, dtype=np.float32))
-        if not same:
-            diffs.append(f"kernel values of '{saved.kernel}' in the run differ from '{wanted.kernel}'")
-        for name in ("dither_scale", "dither_origin"):
-            old, new = getattr(saved, name), getattr(wanted, name)
-            if old != new:
-                diffs.append(f"{name.replace('_', ' ')} {old} in the run, {new} requested")
-    return diffs
 
 
 # ---------------------------------------------------------------- pieces of the loop
@@ -278,79 +166,6 @@ def _metrics(history, dataset, world):
         "world_size": world,
         "seconds": float(sum(history["seconds"])),
     }
-
-
-class Processes:
-    """Single process, or one of ``WORLD_SIZE`` processes started by torchrun (gloo on CPU, NCCL on CUDA)."""
-
-    def __init__(self, device="cpu"):
-        try:
-            self.world = int(os.environ.get("WORLD_SIZE") or 1)
-        except ValueError:
-            raise UserError(f"WORLD_SIZE={os.environ['WORLD_SIZE']!r} is not a number; launch with torchrun")
-        self.rank, self.owned = 0, False
-        self.device = torch.device(device)
-        if self.world > 1:
-            import torch.distributed as dist
-
-            if self.device.type == "cuda" and self.device.index is None:  # one GPU per process
-                self.device = torch.device("cuda", int(os.environ.get("LOCAL_RANK") or 0))
-            if not dist.is_initialized():
-                try:  # rendezvous from torchrun's MASTER_ADDR, MASTER_PORT and RANK
-                    dist.init_process_group("nccl" if self.device.type == "cuda" else "gloo")
-                except (ValueError, RuntimeError) as err:
-                    first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-                    raise UserError(f"cannot join the process group (WORLD_SIZE={self.world}): {first}; "
-                                    "launch with torchrun")
-                self.owned = True
-            self.rank, self.world = dist.get_rank(), dist.get_world_size()
-
-    @property
-    def main(self):
-        return self.rank == 0
-
-    def wrap(self, model):
-        if self.world == 1:
-            return model
-        from torch.nn.parallel import DistributedDataParallel
-
-        # Plain BatchNorm, no SyncBatchNorm: each process normalizes with the
-        # statistics of its own (smaller) batch and DDP copies rank 0's running
-        # statistics to the others at every forward. So the batch statistics,
-        # and hence the gradients and results, differ slightly from a single
-        # process training with a batch of batch_size x world_size samples.
-        return DistributedDataParallel(model, device_ids=[self.device] if self.device.type == "cuda" else None)
-
-    def sum(self, values):
-        """Element-wise sum of a list of numbers over all processes (floats)."""
-        if self.world == 1:
-            return [float(v) for v in values]
-        import torch.distributed as dist
-
-        total = torch.tensor([float(v) for v in values], dtype=torch.float64, device=self.device)
-        dist.all_reduce(total)
-        return total.tolist()
-
-    def share_buffers(self, model):
-        """Give every process rank 0's buffers (BatchNorm running stats), i.e. the model rank 0 saves."""
-        if self.world > 1:
-            import torch.distributed as dist
-
-            for buffer in model.buffers():
-                dist.broadcast(buffer, 0)
-
-    def barrier(self):
-        if self.world > 1:
-            import torch.distributed as dist
-
-            dist.barrier()
-
-    def stop(self):
-        if self.owned:
-            import torch.distributed as dist
-
-            dist.destroy_process_group()
-            self.owned = False
 
 
 # ---------------------------------------------------------------- training
@@ -518,7 +333,7 @@ def _progress(batches, desc, enabled):
 def _restore(out, model, model_cfg, optimizer, cfg, doc, payload):
     """Load a run's training state into fresh objects; return ``(epochs done, history)``."""
     saved_cfg = ModelConfig.from_dict(doc["model"])
-    diffs = _model_differences(saved_cfg, model_cfg)
+    diffs = model_differences(saved_cfg, model_cfg)
     if diffs:
         raise UserError(f"cannot resume {out}: it holds a different model ({'; '.join(diffs)}); "
                         "use the run's settings or a new --out")
@@ -538,86 +353,3 @@ def _restore(out, model, model_cfg, optimizer, cfg, doc, payload):
     for group in optimizer.param_groups:
         group["weight_decay"] = cfg.weight_decay
     return start, history
-
-
-# ---------------------------------------------------------------- command line
-
-
-def add_parser(subparsers):
-    parser = subparsers.add_parser(
-        "train",
-        help="train a zoo model (quantization-aware, binary weights and activations)",
-        description="Train a binary network from the zoo; writes checkpoint.pt, config.json and curves.png "
-                    "to --out after every epoch. Under torchrun it trains data-parallel. Recipes (--recipe): "
-                    + "; ".join(f"'{r.name}': {r.summary}" for r in RECIPES.values())
-                    + ". --epochs, --batch-size and --lr, when given, override the recipe's values.",
-    )
-    parser.add_argument("--model", default=None, help=f"zoo model: {', '.join(MODEL_NAMES)} (default digits)")
-    parser.add_argument("--act", default=None, help=f"conv activation: {', '.join(ACT_KINDS)} (default sign)")
-    parser.add_argument("--dataset", default=None,
-                        help=f"dataset: {', '.join(data.DATASET_NAMES)} (default: the model's own)")
-    parser.add_argument("--recipe", default=None,
-                        help=f"training recipe: {', '.join(RECIPE_NAMES)} (default 'default'; see above)")
-    parser.add_argument("--epochs", type=int, default=None, help="total epochs (default: the recipe's, 10)")
-    parser.add_argument("--out", required=True, metavar="DIR", help="run folder to write")
-    parser.add_argument("--order", default=None, help=f"layer order around pools: {', '.join(ORDERS)} "
-                        "(conv -> pool -> BN -> sign, as DeSign's published code, or conv -> BN -> sign -> pool, "
-                        "as FINN's CNV; default: published for design and dysign, finn for sign)")
-    parser.add_argument("--dither-scale", default=None, help=f"DeSign offset: {', '.join(DITHER_SCALES)} "
-                        "(gamma_c * T as the published PyTorch code, or T as its TensorFlow code; default gamma)")
-    parser.add_argument("--dither-origin", default=None, help=f"DeSign tiling origin: {', '.join(ORIGINS)} "
-                        "(top-left as the published PyTorch code, or centred as its TensorFlow code; default corner)")
-    parser.add_argument("--kernel", default=None, metavar="NAME_OR_FILE",
-                        help="DeSign kernel name or .json/.npy file (default design2x2)")
-    parser.add_argument("--ste", default=None, help=f"straight-through estimator: {', '.join(STE_KINDS)} "
-                        "(default hardtanh)")
-    parser.add_argument("--batch-size", type=int, default=None,
-                        help="batch size per process (default: the recipe's, 64 or 180 for binarynet)")
-    parser.add_argument("--lr", type=float, default=None,
-                        help="Adam learning rate of the first epoch, decayed by the recipe's schedule "
-                             "(default: the recipe's, 0.01)")
-    parser.add_argument("--weight-decay", type=float, default=None, help="Adam weight decay (default 0)")
-    parser.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue the run in --out; options not given are taken from the run")
-    parser.add_argument("--data-dir", default=None, help="folder of downloaded datasets")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads per process (default: torch's)")
-    parser.add_argument("--device", default=None,
-                        help="torch device: cpu (default), cuda (under torchrun: one GPU per process), cuda:N or "
-                             "mps; cuda needs a CUDA build of torch; not taken from the run on --resume")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.set_defaults(func=run)
-    return parser
-
-
-def configs_from_args(args):
-    """``(ModelConfig, TrainConfig)`` from parsed options; with ``--resume`` unset options come from the run."""
-    saved_model, saved_train = {}, {}
-    if args.resume:
-        doc = read_config(args.out)
-        saved_model = ModelConfig.from_dict(doc["model"]).to_dict()  # runs from before `order`: FINN's order
-        saved_train = doc.get("train") if isinstance(doc.get("train"), dict) else {}
-
-    def pick(value, saved, key, default):
-        if value is not None:
-            return value
-        return saved.get(key, default) if saved.get(key) is not None else default
-
-    model_defaults, train_defaults = ModelConfig(), TrainConfig()
-    # epochs, batch_size and lr default to None: check_config fills in the recipe's
-    model_cfg = ModelConfig(**{key: pick(getattr(args, key), saved_model, key, getattr(model_defaults, key))
-                               for key in ("model", "act", "kernel", "ste", "order", "dither_scale", "dither_origin")})
-    if args.resume and args.kernel is None and saved_model.get("act") == model_cfg.act:
-        # the run's kernel values, so a kernel file that moved or changed is not needed
-        model_cfg.kernel_values = saved_model.get("kernel_values")
-    train_cfg = TrainConfig(out=args.out, resume=args.resume, progress=not args.no_progress,
-                            device=args.device or train_defaults.device,  # a property of this machine
-                            **{key: pick(getattr(args, key), saved_train, key, getattr(train_defaults, key))
-                               for key in ("dataset", "recipe", "epochs", "batch_size", "lr", "weight_decay",
-                                           "seed", "data_dir", "threads")})
-    return model_cfg, train_cfg
-
-
-def run(args):
-    model_cfg, train_cfg = configs_from_args(args)
-    train(model_cfg, train_cfg)

@@ -12,7 +12,7 @@ import warnings
 
 #: modules that register a subcommand, in the order ``--help`` lists them
 COMMAND_MODULES = [
-    "signflow.models.train",
+    "signflow.models.train_command",
     "signflow.models.evaluate",
     "signflow.models.export",
     "signflow.build",
