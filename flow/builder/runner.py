@@ -5,7 +5,9 @@ outputs on the check inputs are computed once per build; artifact steps only wri
 figures. ``report.json`` is rewritten whole after every step and is what later steps read figures from.
 """
 import dataclasses
+import hashlib
 import json
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,6 +99,40 @@ def latest_graph(out, before=None):
     return saved[-1] if saved else None
 
 
+def model_digest(path):
+    """SHA-256 of the model file: what report.json records a build was made from."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def remove_stale_outputs(out, first_step, keep=()):
+    """Remove what ``first_step`` and every later step wrote (their results would no longer follow from the
+    graph), except the paths in ``keep`` (the build's own inputs, e.g. a folding file in the folder)."""
+    keep = {Path(k).resolve() for k in keep if k}
+    later = STEPS[[s.name for s in STEPS].index(first_step):]
+    for step in later:
+        paths = list(step.outputs) + ([intermediate_path(out, step.name).relative_to(out)] if step.graph else [])
+        for name in paths:
+            path = inside(out, name)
+            if path in keep or any(path in k.parents for k in keep):
+                continue
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
+
+
+def check_same_model(out, model_path, from_step):
+    """A resumed build must continue the build of the same model file."""
+    report = out / "report.json"
+    recorded = json.loads(report.read_text()).get("source", {}) if report.is_file() else {}
+    if not recorded.get("sha256"):
+        raise UserError(f"cannot resume from '{from_step}': {report} does not record which model {out} was built "
+                        "from; run the build without --from-step")
+    if model_path is not None and Path(model_path).is_file() and model_digest(model_path) != recorded["sha256"]:
+        raise UserError(f"cannot resume from '{from_step}': {out} was built from another model "
+                        f"({recorded.get('model')}); run the build of {model_path} without --from-step")
+
+
 def run_build(model_path, cfg):
     """Run the configured steps on ``model_path``; returns the final ModelWrapper."""
     from signflow.progress import StepProgress
@@ -109,6 +145,7 @@ def run_build(model_path, cfg):
     prepare_dir(out / "intermediate")
     resumed = cfg.from_step is not None and steps[0] is not STEPS[0]
     if resumed:
+        check_same_model(out, model_path, cfg.from_step)
         source = latest_graph(out, before=cfg.from_step)
         if source is None:
             raise UserError(f"cannot resume from '{cfg.from_step}': no earlier step's graph in {out / 'intermediate'}; "
@@ -118,8 +155,12 @@ def run_build(model_path, cfg):
         model = load_onnx(model_path)
     needs_check = cfg.verify and any(s.graph for s in steps)
     reference = load_graph(intermediate_path(out, "tidy")) if resumed and needs_check else None
-    report = Report(out / "report.json", resume=cfg.from_step is not None)
+    remove_stale_outputs(out, steps[0].name, keep=[model_path, cfg.folding_file])
+    report = Report(out / "report.json", resume=resumed)
+    if not resumed:
+        report.doc["source"] = {"model": str(Path(model_path).resolve()), "sha256": model_digest(model_path)}
     report.doc.update(status="running", config=dataclasses.asdict(cfg))
+    report.doc.pop("error", None)
     report.save()
     ctx = BuildContext(cfg, out, report.doc)
     x = expected = None

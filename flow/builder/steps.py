@@ -23,6 +23,9 @@ class Step:
     name: str
     run: object  # the step function
     graph: bool  # True: transforms the graph (checkpointed and verified); False: writes artifacts
+    #: what the step writes, relative to the output folder (besides a graph step's intermediate/ graph); removed
+    #: before the step runs again, so nothing of an earlier build survives looking current
+    outputs: tuple = ()
 
 
 # ---------------------------------------------------------------- graph steps
@@ -210,7 +213,12 @@ def step_package(model, ctx):
 GRAPH_STEPS = [step_tidy, step_streamline, step_lower, step_to_hw, step_fold]
 ARTIFACT_STEPS = [step_estimate, step_rtl_codegen, step_rtlsim, step_synth_estimate, step_hls_codegen, step_csim,
                   step_hls_synth, step_vivado_project, step_bitstream, step_driver, step_package]
-STEPS = [Step(f.__name__[len("step_"):], f, graph=f in GRAPH_STEPS) for f in GRAPH_STEPS + ARTIFACT_STEPS]
+#: the files and folders each step writes (the bitstream and HLS synthesis write inside vivado/ and hls/)
+OUTPUTS = {"fold": ("folding.json",), "estimate": ("estimate.txt",), "rtl_codegen": ("rtl",), "rtlsim": ("sim",),
+           "synth_estimate": ("synth", "synth.txt"), "hls_codegen": ("hls",), "csim": ("csim",),
+           "vivado_project": ("vivado",), "driver": ("deploy", "board_sim"), "package": ("deploy.zip",)}
+STEPS = [Step(f.__name__[len("step_"):], f, graph=f in GRAPH_STEPS, outputs=OUTPUTS.get(f.__name__[len("step_"):], ()))
+         for f in GRAPH_STEPS + ARTIFACT_STEPS]
 STEP_NAMES = [s.name for s in STEPS]
 GRAPH_STEP_NAMES = [s.name for s in STEPS if s.graph]
 #: the compiler front end: everything before code generation (no simulator needed)

@@ -1,4 +1,6 @@
 """``signflow run DIR --input X.npy --output Y.npy``: the built graph on a batch, fast and exact."""
+import json
+from pathlib import Path
 
 import numpy as np
 
@@ -8,12 +10,23 @@ from signflow.graph import load_graph
 
 
 def built_graph(build_dir):
-    """The graph saved by the last graph step of a build in ``build_dir``."""
+    """The graph saved by the last graph step of a complete build in ``build_dir`` (a failed or running build,
+    or files without a report, are refused: they may mix two models)."""
     from signflow.builder.runner import latest_graph
 
     graph = latest_graph(build_dir)
-    if graph is None:
+    report = Path(build_dir) / "report.json"
+    if graph is None or not report.is_file():
         raise UserError(f"{build_dir} holds no build; run 'signflow build MODEL --out {build_dir}' first")
+    try:
+        doc = json.loads(report.read_text())
+    except ValueError:
+        doc = {}
+    if doc.get("status") != "complete":
+        failed = [s["name"] for s in doc.get("steps", []) if s.get("status") == "failed"]
+        state = f"failed at {failed[-1]}" if failed else doc.get("status", "unreadable")
+        raise UserError(f"the build in {build_dir} is not complete ({state}); run 'signflow build MODEL --out "
+                        f"{build_dir}' again")
     return load_graph(graph)
 
 

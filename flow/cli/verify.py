@@ -34,6 +34,7 @@ def run(args):
     from signflow.cli.run import built_graph, load_input
 
     build = Path(args.build_dir)
+    graph = built_graph(build)  # a complete build, or a clear error
     kind, step = ("hls", "hls_codegen") if args.csim else ("rtl", "rtl_codegen")
     if not (build / kind / "design.json").is_file():
         raise UserError(f"{build} has no generated {kind.upper()}; run 'signflow build MODEL --out {build}' "
@@ -45,7 +46,6 @@ def run(args):
             raise UserError(f"{name} must be in [0, 1), not {value}")
     if args.frames < 1:
         raise UserError("--frames must be at least 1")
-    graph = built_graph(build)
     shape = graph.get_tensor_shape(graph.graph.input[0].name)[1:]
     if args.input:
         x = load_input(args.input)[:args.frames]
