@@ -4,7 +4,7 @@ For each target, the FINN-order DeSign graph is folded for the target; the same 
 to the published-order graph and to plain sign (FINN's CNV), so the rows differ only in where the pool
 sits (and, for sign, in the phase thresholds). Figures: bottleneck cycles, LUT and BRAM18 from the
 analytic estimate and, unless --no-yosys, from Yosys synth_xilinx of the generated RTL (minutes per build).
-Run: .venv/bin/python bench/folding.py [--fps 1000 3000 10000] [--no-yosys]
+Run: .venv/bin/python bench/folding.py [--fps 1000 3000 10000] [--no-yosys] [--no-sign]
 """
 import argparse
 import json
@@ -45,6 +45,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fps", type=float, nargs="+", default=[1000, 3000, 10000], help="target FPS values")
     parser.add_argument("--no-yosys", action="store_true", help="analytic estimates only")
+    parser.add_argument("--no-sign", action="store_true", help="leave out the plain-sign row (one build less per "
+                                                                 "target: the Yosys runs take minutes each)")
     args = parser.parse_args()
     quiet_libraries()
     yosys = not args.no_yosys
@@ -63,7 +65,7 @@ def main():
                 continue
             folding = str(tmp / f"finn{fps:g}" / "folding.json")
             rows.append((fps, "design", "finn", base))
-            for act, order in VARIANTS[1:]:
+            for act, order in VARIANTS[1:2] if args.no_sign else VARIANTS[1:]:
                 rows.append((fps, act, order, build(paths[act, order], tmp / f"{act}_{order}{fps:g}", yosys,
                                                     folding_file=folding)))
     print("\nCNV-1W1A at 100 MHz, same folding per target (the FINN-order DeSign search); "
