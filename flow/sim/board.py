@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from signflow.errors import UserError
-from signflow.sim.rtlsim import build_harness, run_harness
+from signflow.sim.rtlsim import build_harness, cycle_estimate, run_harness
 
 
 class Buffer(np.ndarray):
@@ -27,10 +27,18 @@ def allocate(shape, dtype):
 
 
 class SimulatedDMA:
-    """The two channels of the AXI DMA in simple mode; the stream side is the build's RTL."""
+    """The two channels of the AXI DMA in simple mode; the stream side is the build's RTL.
 
-    def __init__(self, build_dir, work_dir):
+    ``graph``: the build's graph, for the cycle limit of the simulation (read from ``build_dir`` by default).
+    """
+
+    def __init__(self, build_dir, work_dir, graph=None):
         build_dir = Path(build_dir)
+        if graph is None:
+            from signflow.cli.run import built_graph
+
+            graph = built_graph(build_dir)
+        self.graph = graph
         self.io = json.loads((build_dir / "deploy" / "io.json").read_text())
         self.rtl, self.work = build_dir / "rtl", Path(work_dir)
         self.exe = build_harness(self.rtl, self.work / "obj_dir")
@@ -53,13 +61,14 @@ class SimulatedDMA:
         if any(word >> source["width"] for word in words):
             raise UserError("the driver set bits above the accelerator's input beat (the wrapper drops them)")
         frames = len(words) // source["beats"]
-        _, out = run_harness(self.exe, self.rtl, self.work / "run", words, source["width"], frames * sink["beats"])
+        _, out = run_harness(self.exe, self.rtl, self.work / "run", words, source["width"], frames * sink["beats"],
+                             estimate=cycle_estimate(self.graph, frames))
         out_step = sink["dma_width"] // 8
         self.receiving[:] = np.frombuffer(b"".join(word.to_bytes(out_step, "little") for word in out), np.uint8)
         self.receiving, self.transfers = None, self.transfers + 1
 
 
-def simulated_accelerator(build_dir, work_dir):
+def simulated_accelerator(build_dir, work_dir, graph=None):
     """The driver's ``Accelerator`` of ``build_dir/deploy`` on the simulated board."""
     from signflow.codegen.driver import load_driver
 
@@ -67,7 +76,7 @@ def simulated_accelerator(build_dir, work_dir):
     if not (deploy / "io.json").is_file():
         raise UserError(f"{build_dir} has no board driver; run 'signflow build MODEL --out {build_dir}' through driver")
     driver = load_driver(deploy / "signflow_driver.py")
-    overlay = types.SimpleNamespace(dma=SimulatedDMA(build_dir, work_dir))
+    overlay = types.SimpleNamespace(dma=SimulatedDMA(build_dir, work_dir, graph))
     return driver.Accelerator(deploy, overlay=overlay, allocate=allocate)
 
 
@@ -76,7 +85,7 @@ def verify_driver(graph, build_dir, x, work_dir):
     from the reference."""
     from signflow.sim.fast import FastGraph
 
-    accel = simulated_accelerator(build_dir, work_dir)
+    accel = simulated_accelerator(build_dir, work_dir, graph)
     start = time.perf_counter()
     got = accel.infer(x)
     seconds = time.perf_counter() - start

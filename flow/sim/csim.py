@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import subprocess
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -37,8 +38,53 @@ def _compile(args, cwd):
         raise UserError(f"g++ could not compile the HLS design: {' | '.join(tail)}")
 
 
+def _file_digest(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _stamp(path):
+    """The record next to a cached file: its size and hash, written once the file is complete."""
+    return path.with_name(path.name + ".sha256")
+
+
+def _intact(path, extra=""):
+    """Whether ``path`` is the file its stamp recorded (``extra``: what else the stamp must hold)."""
+    try:
+        return _stamp(path).read_text() == f"{path.stat().st_size} {_file_digest(path)}\n{extra}"
+    except OSError:
+        return False
+
+
+def _produce(args, target, cwd, extra=""):
+    """Run g++ ``args`` writing ``target`` under a temporary name; rename it on success and stamp it."""
+    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+    try:
+        _compile([*args, "-o", str(tmp)], cwd)
+        if not tmp.is_file():
+            raise UserError(f"g++ wrote no {target.name}")
+        stamp = f"{tmp.stat().st_size} {_file_digest(tmp)}\n{extra}"
+        _stamp(target).unlink(missing_ok=True)
+        os.replace(tmp, target)
+        stamp_tmp = tmp.with_name(tmp.name + ".sha256")
+        stamp_tmp.write_text(stamp)
+        os.replace(stamp_tmp, _stamp(target))
+    finally:
+        tmp.unlink(missing_ok=True)
+    if not _intact(target, extra):
+        raise UserError(f"the cached C simulation {target} does not match what g++ wrote: delete "
+                        f"{target.parent} and retry")
+
+
 def build_csim(hls_dir, build_dir, jobs=None):
-    """Compile the design in ``hls_dir`` (one object per source, in parallel, reused while unchanged)."""
+    """Compile the design in ``hls_dir`` (one object per source, in parallel, reused while unchanged).
+
+    Objects and the binary are written under temporary names, renamed when complete and stamped with their
+    size and hash; an entry that does not match its stamp (truncated, say) is rebuilt.
+    """
     hls_dir, build_dir = Path(hls_dir).resolve(), Path(build_dir)
     build_dir.mkdir(parents=True, exist_ok=True)
     flags = _flags(hls_dir)
@@ -54,15 +100,18 @@ def build_csim(hls_dir, build_dir, jobs=None):
         digest.update(source.read_bytes())
         obj = build_dir / f"{source.stem}.{digest.hexdigest()[:16]}.o"
         objects.append(obj)
-        if not obj.is_file():
-            todo.append([gxx(), *flags, "-c", str(source), "-o", str(obj)])
+        if not _intact(obj):
+            todo.append(([gxx(), *flags, "-c", str(source)], obj))
     with ThreadPoolExecutor(jobs or os.cpu_count() or 1) as pool:
-        list(pool.map(lambda args: _compile(args, build_dir), todo))
+        list(pool.map(lambda job: _produce(*job, build_dir), todo))
     exe = build_dir / "csim"
-    if todo or not exe.is_file():
-        _compile([gxx(), *[str(o) for o in objects], "-o", str(exe)], build_dir)
-    for stale in set(build_dir.glob("*.o")) - set(objects):
-        stale.unlink()
+    linked = "".join(f"{o.name}\n" for o in objects)  # the binary is relinked when its objects change
+    if todo or not _intact(exe, linked):
+        _produce([gxx(), *[str(o) for o in objects]], exe, build_dir, linked)
+    keep = set(objects) | {_stamp(o) for o in objects} | {exe, _stamp(exe)}
+    for stale in set(build_dir.glob("*.o")) | set(build_dir.glob("*.sha256")):
+        if stale not in keep:
+            stale.unlink(missing_ok=True)
     return exe
 
 
@@ -78,7 +127,11 @@ def run_csim(exe, work_dir, in_words, in_width, frames, taps=False):
         for old in (work_dir / "taps").glob("*.txt"):
             old.unlink()
         args.append(str(work_dir / "taps"))
-    done = subprocess.run(args, capture_output=True, text=True)
+    try:
+        done = subprocess.run(args, capture_output=True, text=True)
+    except OSError as error:
+        raise UserError(f"the C simulation failed: cannot run {exe} ({error.strerror or error}); "
+                        f"delete {Path(exe).parent} to rebuild it") from None
     if done.returncode != 0:
         raise UserError(f"the C simulation failed: {done.stderr.strip()[-300:] or f'exit code {done.returncode}'}")
     return [int(line, 16) for line in (work_dir / "output.hex").read_text().split()]

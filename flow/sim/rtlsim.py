@@ -2,11 +2,18 @@
 compared bit-exactly with the Python reference; cycles per frame and latency are measured.
 
 On a mismatch the frame is simulated again with every internal link logged, and the
-first layer whose stream differs from the reference is named.
+first layer whose stream differs from the reference is named. The harness gives up after a cycle limit that
+follows from the estimated latency and cycles per frame (:func:`cycle_limit`); a run that hits it is reported
+as a timeout, never as a difference.
+
+The harness build is cached in its folder: it is built in a temporary folder that is renamed on success, and
+reused only while the recorded hash of its sources and of the binary match.
 """
 import hashlib
 import json
+import os
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -15,6 +22,7 @@ import numpy as np
 
 from signflow.codegen.render import render
 from signflow.errors import UserError
+from signflow.folding import hw_ops
 from signflow.packing import pack, unpack
 from signflow.templates import template_path
 from signflow.tools import verilator
@@ -38,16 +46,87 @@ def _digest(rtl_dir, trace):
     return digest.hexdigest()
 
 
+#: the cycle limit over the estimate: the estimate knows neither stalls and back-pressure nor FIFO fill
+LIMIT_FACTOR, LIMIT_SLACK = 2, 10000
+#: exit code of the harness when it hits its cycle limit (harness.cpp)
+TIMEOUT_EXIT = 3
+
+
+def cycle_estimate(graph, frames):
+    """Estimated cycles until the last of ``frames`` frames leaves the accelerator: the latency (every layer
+    one frame after the other, an upper bound) and ``frames`` frames at the bottleneck's cycles per frame."""
+    cycles = [int(op.expected_cycles()) for _, op in hw_ops(graph)]
+    return sum(cycles) + frames * max(cycles, default=0)
+
+
+def cycle_limit(estimate, stall=0.0, backpressure=0.0):
+    """Cycles the harness may run before it gives up: the estimate slowed by the input stalls and output
+    back-pressure, with a margin."""
+    free = max(1.0 - stall, 0.01) * max(1.0 - backpressure, 0.01)
+    return int(estimate / free * LIMIT_FACTOR) + LIMIT_SLACK
+
+
+def _file_digest(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _manifest(sources_digest, exe):
+    return f"{sources_digest}\n{exe.name} {exe.stat().st_size} {_file_digest(exe)}\n"
+
+
+def _cached(build_dir, exe, digest):
+    """``"ok"`` when ``build_dir`` holds the harness of ``digest`` intact, ``"stale"`` for another design (or
+    no build), ``"broken"`` when the binary is not the one that was built."""
+    manifest = build_dir / "sources.sha256"
+    try:
+        recorded = manifest.read_text()
+    except OSError:
+        return "stale"
+    if recorded.split("\n", 1)[0] != digest:
+        return "stale"
+    try:
+        return "ok" if exe.is_file() and _manifest(digest, exe) == recorded else "broken"
+    except OSError:
+        return "broken"
+
+
 def build_harness(rtl_dir, build_dir, trace=False):
-    """Verilate the design in ``rtl_dir`` with the harness (reused while the sources are unchanged)."""
+    """Verilate the design in ``rtl_dir`` with the harness (reused while the sources are unchanged and the
+    binary intact; a broken binary is rebuilt)."""
     rtl_dir, build_dir = Path(rtl_dir).resolve(), Path(build_dir).resolve()  # Verilator runs in build_dir
     design = json.loads((rtl_dir / "design.json").read_text())
     top = design["top"]
     digest, exe = _digest(rtl_dir, trace), build_dir / f"V{top}"
-    if exe.is_file() and (build_dir / "sources.sha256").is_file() and (build_dir / "sources.sha256").read_text() == digest:
+    state = _cached(build_dir, exe, digest)
+    if state == "ok":
         return exe
-    shutil.rmtree(build_dir, ignore_errors=True)  # a fresh build: stale objects of another design break make
-    build_dir.mkdir(parents=True)
+    note = f" (the cached simulator {exe} was broken: delete {build_dir} and retry)" if state == "broken" else ""
+    # a fresh build in a temporary folder: stale objects of another design break make, and an interrupted
+    # build must not be taken for a finished one
+    tmp = build_dir.with_name(f".{build_dir.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        built = _verilate(rtl_dir, tmp, design, trace, note)
+        (tmp / "sources.sha256").write_text(_manifest(digest, built))
+        shutil.rmtree(build_dir, ignore_errors=True)
+        if build_dir.exists():
+            raise UserError(f"cannot replace the cached simulator in {build_dir}: delete it and retry")
+        tmp.rename(build_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if _cached(build_dir, exe, digest) != "ok":
+        raise UserError(f"the simulator built in {build_dir} does not match what was built: delete {build_dir} "
+                        "and retry")
+    return exe
+
+
+def _verilate(rtl_dir, build_dir, design, trace, note=""):
+    top = design["top"]
     taps = " ".join(f'X("{link["name"]}", {top}__DOT__{link["name"]}_tdata, {top}__DOT__{link["name"]}_tvalid, '
                     f'{top}__DOT__{link["name"]}_tready, {link["lanes"] * link["bits"]})' for link in design["links"])
     (build_dir / "harness_config.h").write_text(render(CONFIG_TEMPLATE, {
@@ -61,10 +140,11 @@ def build_harness(rtl_dir, build_dir, trace=False):
     if trace:
         args.append("--trace")  # VCD: FST would need the lz4 headers
     done = subprocess.run(args, cwd=build_dir, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
+    exe = build_dir / f"V{top}"
+    if done.returncode != 0 or not exe.is_file():
         tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
-        raise UserError(f"Verilator could not build the design: {' | '.join(tail)}")
-    (build_dir / "sources.sha256").write_text(digest)
+        raise UserError(f"Verilator could not build the design: {' | '.join(tail) or 'no simulator was written'}"
+                        f"{note}")
     return exe
 
 
@@ -93,9 +173,30 @@ def _read_beats(path):
     return cycles, words
 
 
+def _failure(done):
+    """Why the harness failed, from its exit status and what it wrote."""
+    if done.returncode < 0:
+        try:
+            reason = f"killed by {signal.Signals(-done.returncode).name}"
+        except ValueError:
+            reason = f"killed by signal {-done.returncode}"
+    else:
+        reason = f"exit code {done.returncode}"
+    text = done.stderr.strip()[-300:]
+    return f"{text} ({reason})" if text else reason
+
+
 def run_harness(exe, rtl_dir, work_dir, in_words, in_width, expected_beats, stall=0.0, backpressure=0.0, seed=0,
-                idle_limit=200000, taps=False, trace=None):
-    """Run the harness; returns ``(cycles, words)`` of the output beats (and writes taps when asked)."""
+                max_cycles=None, estimate=None, taps=False, trace=None):
+    """Run the harness; returns ``(cycles, words)`` of the output beats (and writes taps when asked).
+
+    ``max_cycles``: the cycle limit (by default :func:`cycle_limit` of ``estimate``); a run that has not seen
+    ``expected_beats`` output beats by then raises a timeout.
+    """
+    if max_cycles is None:
+        if estimate is None:
+            raise ValueError("run_harness needs max_cycles or an estimate")
+        max_cycles = cycle_limit(estimate, stall, backpressure)
     work_dir = Path(work_dir).resolve()  # the harness runs in rtl_dir (its $readmemh files)
     work_dir.mkdir(parents=True, exist_ok=True)
     digits = (in_width + 3) // 4
@@ -105,12 +206,19 @@ def run_harness(exe, rtl_dir, work_dir, in_words, in_width, expected_beats, stal
         shutil.rmtree(taps_dir, ignore_errors=True)
         taps_dir.mkdir()
     args = [str(exe), str(work_dir / "input.hex"), str(work_dir / "output.txt"), str(stall), str(backpressure),
-            str(seed), str(expected_beats), str(idle_limit), str(taps_dir) if taps else "-"]
+            str(seed), str(expected_beats), str(int(max_cycles)), str(taps_dir) if taps else "-"]
     if trace:
         args.append(str(Path(trace).resolve()))
-    done = subprocess.run(args, cwd=rtl_dir, capture_output=True, text=True)
+    try:
+        done = subprocess.run(args, cwd=rtl_dir, capture_output=True, text=True)
+    except OSError as error:
+        raise UserError(f"the RTL simulation failed: cannot run {exe} ({error.strerror or error}); "
+                        f"delete {Path(exe).parent} to rebuild it") from None
+    if done.returncode == TIMEOUT_EXIT:
+        raise UserError(f"the RTL simulation timed out after {int(max_cycles)} cycles waiting for output "
+                        f"(estimate: {estimate if estimate is not None else 'none'})")
     if done.returncode != 0:
-        raise UserError(f"the RTL simulation failed: {done.stderr.strip()[-300:]}")
+        raise UserError(f"the RTL simulation failed: {_failure(done)}")
     return _read_beats(work_dir / "output.txt")
 
 
@@ -149,14 +257,15 @@ def simulate(graph, rtl_dir, x, build_dir, stall=0.0, backpressure=0.0, seed=0, 
     expected = encode(ctx[design["output"]["tensor"]], design["output"])
     start = time.perf_counter()
     cycles, words = run_harness(exe, rtl_dir, build_dir / "run", in_words, design["input"]["width"], len(expected),
-                                stall, backpressure, seed, trace=trace)
+                                stall, backpressure, seed, estimate=cycle_estimate(graph, len(x)), trace=trace)
     sim_seconds = time.perf_counter() - start
     beats = design["output"]["beats"]
     mismatches = sum(words[f * beats:(f + 1) * beats] != expected[f * beats:(f + 1) * beats] for f in range(len(x)))
     if mismatches:
         bad = next(f for f in range(len(x)) if words[f * beats:(f + 1) * beats] != expected[f * beats:(f + 1) * beats])
         run_harness(exe, rtl_dir, build_dir / "taps_run", encode(ctx[design["input"]["tensor"]][:bad + 1],
-                    design["input"]), design["input"]["width"], (bad + 1) * beats, taps=True)
+                    design["input"]), design["input"]["width"], (bad + 1) * beats,
+                    estimate=cycle_estimate(graph, bad + 1), taps=True)
         where = first_differing_link(design, build_dir / "taps_run", ctx, bad + 1) or "the output stream"
         raise UserError(f"RTL simulation differs from the reference on {mismatches} of {len(x)} frames "
                         f"(first: frame {bad}); first difference at {where}")

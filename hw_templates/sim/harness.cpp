@@ -1,10 +1,12 @@
 // signflow Verilator harness: streams frames through the stitched top, with random
 // input stalls and output back-pressure, and records every output beat with its cycle.
 //
-//   harness IN.hex OUT.txt STALL_PROB BACKPRESSURE_PROB SEED EXPECTED IDLE_LIMIT [TAPS_DIR|-] [TRACE.vcd]
+//   harness IN.hex OUT.txt STALL_PROB BACKPRESSURE_PROB SEED EXPECTED MAX_CYCLES [TAPS_DIR|-] [TRACE.vcd]
 //
 // IN.hex: one input beat per line (hex). OUT.txt: "cycle hex" per output beat.
-// Stops after EXPECTED output beats, or after IDLE_LIMIT cycles without one (a hang).
+// Stops after EXPECTED output beats (exit 0), or when MAX_CYCLES cycles have passed without them: then it
+// writes "timeout after N cycles, R/EXPECTED beats" to stderr and exits with 3 (the caller's cycle limit follows
+// from the estimated latency and cycles per frame).
 // TAPS_DIR: also log every internal link's beats as TAPS_DIR/<name>.txt.
 // harness_config.h (generated per design) includes the Verilated top and defines
 // VTOP, OUT_BITS and SIGNFLOW_TAPS(X), the list of internal links.
@@ -70,7 +72,7 @@ struct Tap {
 
 int main(int argc, char** argv) {
   if (argc < 8) {
-    std::fprintf(stderr, "usage: %s IN.hex OUT.txt STALL BACKPRESSURE SEED EXPECTED IDLE [TAPS_DIR|-] [TRACE]\n",
+    std::fprintf(stderr, "usage: %s IN.hex OUT.txt STALL BACKPRESSURE SEED EXPECTED MAX_CYCLES [TAPS_DIR|-] [TRACE]\n",
                  argv[0]);
     return 2;
   }
@@ -82,10 +84,14 @@ int main(int argc, char** argv) {
       if (!line.empty()) inputs.push_back(parse_hex(line));
   }
   std::FILE* out = std::fopen(argv[2], "w");
+  if (!out) {
+    std::fprintf(stderr, "cannot write %s\n", argv[2]);
+    return 2;
+  }
   const double stall = std::atof(argv[3]), backpressure = std::atof(argv[4]);
   std::mt19937_64 rng(std::strtoull(argv[5], nullptr, 10));
   std::uniform_real_distribution<double> coin(0.0, 1.0);
-  const uint64_t expected = std::strtoull(argv[6], nullptr, 10), idle_limit = std::strtoull(argv[7], nullptr, 10);
+  const uint64_t expected = std::strtoull(argv[6], nullptr, 10), max_cycles = std::strtoull(argv[7], nullptr, 10);
   const std::string taps_dir = argc > 8 && std::string(argv[8]) != "-" ? argv[8] : "";
 
   auto context = std::make_unique<VerilatedContext>();
@@ -122,8 +128,13 @@ int main(int argc, char** argv) {
   }
   top->ap_rst_n = 1;
   std::size_t next = 0;
-  uint64_t idle_cycles = 0, received = 0;
+  uint64_t received = 0;
+  bool timed_out = false;
   while (received < expected) {
+    if (cycle >= max_cycles) {
+      timed_out = true;  // hung or too slow: the caller reports a timeout
+      break;
+    }
     bool valid = next < inputs.size() && !(stall > 0 && coin(rng) < stall);
     top->s_axis_0_tvalid = valid;
     if (next < inputs.size()) put(top->s_axis_0_tdata, inputs[next]);
@@ -134,7 +145,6 @@ int main(int argc, char** argv) {
     if (out_fire) {
       ++received;
       std::fprintf(out, "%llu %s\n", (unsigned long long)cycle, to_hex(get(top->m_axis_0_tdata), OUT_BITS).c_str());
-      idle_cycles = 0;
     }
     if (!taps_dir.empty()) {
       std::size_t index = 0;
@@ -147,8 +157,10 @@ int main(int argc, char** argv) {
     tick(1);
     if (in_fire) ++next;
     ++cycle;
-    if (!out_fire && ++idle_cycles > idle_limit) break;  // hung: the caller reports the missing beats
   }
+  if (timed_out)
+    std::fprintf(stderr, "timeout after %llu cycles, %llu/%llu beats\n", (unsigned long long)cycle,
+                 (unsigned long long)received, (unsigned long long)expected);
   std::fprintf(stderr, "cycles %llu inputs %zu/%zu\n", (unsigned long long)cycle, next, inputs.size());
   for (auto& tap : taps)
     if (tap.file) std::fclose(tap.file);
@@ -157,5 +169,5 @@ int main(int argc, char** argv) {
 #endif
   std::fclose(out);
   top->final();
-  return 0;
+  return timed_out ? 3 : 0;
 }

@@ -85,3 +85,55 @@ def test_label_select_rtl(tmp_path):
     with torch.no_grad():
         expected = model(torch.from_numpy(x)).numpy().argmax(1)
     np.testing.assert_array_equal(FastGraph(built_graph(tmp_path / "build"))(x).ravel(), expected)
+
+
+@pytest.fixture(scope="module")
+def digits_rtl(tmp_path_factory):
+    """A small digits build through rtlsim, for the cycle-limit checks below."""
+    out = tmp_path_factory.mktemp("rtl") / "build"
+    build_rtl(random_model("digits", "design", seed=35), out, target_fps=100000)
+    return out
+
+
+def _graph_and_inputs(out, frames):
+    from signflow.cli.run import built_graph
+    from tests.helpers import random_inputs
+
+    graph = built_graph(out)
+    return graph, random_inputs(graph.get_tensor_shape(graph.graph.input[0].name)[1:], frames, seed=7)
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("stall, backpressure", [(0.0, 0.0), (0.3, 0.4)])
+def test_cycle_limit_exceeds_simulated_cycles(digits_rtl, stall, backpressure):
+    from signflow.sim import rtlsim
+
+    graph, x = _graph_and_inputs(digits_rtl, 16)
+    design = json.loads((digits_rtl / "rtl" / "design.json").read_text())
+    exe = rtlsim.build_harness(digits_rtl / "rtl", digits_rtl / "sim" / "obj_dir")
+    ctx = rtlsim.reference(graph, x)
+    expected = rtlsim.encode(ctx[design["output"]["tensor"]], design["output"])
+    estimate = rtlsim.cycle_estimate(graph, len(x))
+    cycles, words = rtlsim.run_harness(exe, digits_rtl / "rtl", digits_rtl / "sim" / "limit_run",
+                                       rtlsim.encode(ctx[design["input"]["tensor"]], design["input"]),
+                                       design["input"]["width"], len(expected), stall, backpressure, seed=5,
+                                       estimate=estimate)
+    assert words == expected
+    assert rtlsim.cycle_limit(estimate, stall, backpressure) > cycles[-1]
+    if not stall and not backpressure:
+        assert estimate >= cycles[-1]  # the latency estimate is an upper bound
+
+
+@pytest.mark.sim
+def test_timeout_is_reported_as_a_timeout(digits_rtl, monkeypatch, capsys):
+    """A run that hits the cycle limit is one line naming the limit and the estimate, and no layer."""
+    from signflow.sim import rtlsim
+
+    graph, _ = _graph_and_inputs(digits_rtl, 8)
+    estimate = rtlsim.cycle_estimate(graph, 8)
+    monkeypatch.setattr(rtlsim, "cycle_limit", lambda *args: 100)
+    assert main(["verify", str(digits_rtl), "--frames", "8"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"signflow verify: error: the RTL simulation timed out after 100 cycles waiting for output "
+                   f"(estimate: {estimate})")
+    assert "layer" not in err and "differs" not in err
