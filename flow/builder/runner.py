@@ -4,9 +4,11 @@ Graph steps are checkpointed to ``intermediate/`` and checked bit-exact against 
 outputs on the check inputs are computed once per build; artifact steps only write files and report
 figures. ``report.json`` is rewritten whole after every step and is what later steps read figures from.
 """
+import contextlib
 import dataclasses
 import hashlib
 import json
+import random
 import shutil
 import time
 from dataclasses import dataclass
@@ -133,6 +135,18 @@ def check_same_model(out, model_path, from_step):
                         f"({recorded.get('model')}); run the build of {model_path} without --from-step")
 
 
+@contextlib.contextmanager
+def seeded_names(step_name):
+    """qonnx names new tensors with Python's ``random`` (``make_new_valueinfo_name``): seeded per step, the same
+    graph gets the same names in any folder and after any resume; the caller's random state is restored."""
+    state = random.getstate()
+    random.seed(f"signflow:{step_name}")
+    try:
+        yield
+    finally:
+        random.setstate(state)
+
+
 def run_build(model_path, cfg):
     """Run the configured steps on ``model_path``; returns the final ModelWrapper."""
     from signflow.progress import StepProgress
@@ -169,7 +183,8 @@ def run_build(model_path, cfg):
             progress.start(step.name)
             start = time.perf_counter()
             try:
-                result = step.run(model, ctx)
+                with seeded_names(step.name):
+                    result = step.run(model, ctx)
                 if step.graph:
                     model = result
                     if step.name == "tidy":
