@@ -2,6 +2,7 @@
 import contextlib
 import os
 import tempfile
+import threading
 from pathlib import Path
 
 from signflow.errors import UserError
@@ -28,6 +29,54 @@ def prepare_file(path):
     return path
 
 
+def same_file(a, b):
+    """Whether paths ``a`` and ``b`` name one file (through links and ``..``; hard links when both exist)."""
+    a, b = Path(a), Path(b)
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return a.resolve() == b.resolve()
+
+
+def refuse_overwrite(path, inputs=(), force=False, what="output file", exists=None, hint="choose another path"):
+    """Check that writing ``path`` loses no data; return it as a ``Path``.
+
+    ``path`` must not be one of ``inputs`` (files the command reads; ``None`` entries are skipped), even with
+    ``force``. An existing ``path`` (or, for a folder, ``exists`` when given: e.g. "holds a run") is refused
+    unless ``force`` (``hint`` says what else to do). Each refusal is a one-line ``UserError`` naming the file
+    and ``--force``.
+    """
+    path = Path(path)
+    for item in inputs:
+        if item is not None and same_file(path, item):
+            raise UserError(f"{what} {path} is also an input of this command; it is never overwritten, "
+                            "not even with --force: choose another path")
+    if (path.exists() if exists is None else exists) and not force:
+        raise UserError(f"{what} {path} already exists; give --force to replace it, or {hint}")
+    return path
+
+
+_UMASK_LOCK = threading.Lock()
+
+
+def current_umask():
+    """The process umask, read without changing it where Linux allows (``/proc/self/status``); elsewhere set
+    and restored at once under a lock."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    with _UMASK_LOCK:
+        mask = os.umask(0o077)
+        os.umask(mask)
+    return mask
+
+
 def inside(folder, name):
     """``folder / name``, refusing names that would escape ``folder``."""
     folder = Path(folder).resolve()
@@ -45,6 +94,8 @@ def atomic_path(path):
     os.close(fd)
     try:
         yield Path(tmp)
+        # mkstemp makes the file 0600; give it the mode a plain open() would (0666 less the umask)
+        os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -6,8 +6,8 @@ import numpy as np
 import torch
 
 from signflow.errors import UserError
-from signflow.files import atomic_path, prepare_file
-from signflow.models.checkpoint import load_run
+from signflow.files import atomic_path, prepare_file, refuse_overwrite
+from signflow.models.checkpoint import CHECKPOINT, CONFIG, load_run
 from signflow.sim.reference import run_qonnx
 
 
@@ -30,8 +30,14 @@ def check_export(model, path, x):
     return int(np.sum(np.any(got.reshape(len(x), -1) != expected.reshape(len(x), -1), axis=1)))
 
 
-def export_run(run_dir, out, check_samples=4, seed=0):
-    """Export the run in ``run_dir`` to ``out``; refuse to keep a graph that differs from PyTorch."""
+def export_run(run_dir, out, check_samples=4, seed=0, force=True):
+    """Export the run in ``run_dir`` to ``out``; refuse to keep a graph that differs from PyTorch.
+
+    ``out`` is never one of the run's files; an existing ``out`` is replaced only with ``force`` (the command
+    line passes ``--force``; the default suits callers that re-export into their own output folder).
+    """
+    run_dir = Path(run_dir)
+    out = refuse_overwrite(out, [run_dir / CHECKPOINT, run_dir / CONFIG], force)
     model, cfg, _, _ = load_run(run_dir)
     out = prepare_file(out)
     with atomic_path(out) as tmp:
@@ -48,7 +54,9 @@ def add_parser(subparsers):
     p = subparsers.add_parser("export", help="export a trained run to QONNX",
                               description="Export a training output folder to QONNX (checked bit-exact against PyTorch).")
     p.add_argument("run_dir", help="training output folder (holds checkpoint.pt and config.json)")
-    p.add_argument("--out", required=True, help="ONNX file to write")
+    p.add_argument("--out", required=True, help="ONNX file to write; an existing file is refused unless --force "
+                                                "(the run's own files never are replaced)")
+    p.add_argument("--force", action="store_true", help="replace an existing --out file")
     p.add_argument("--check", type=int, default=4, metavar="N",
                    help="random inputs compared with PyTorch before the file is kept (0 skips)")
     p.set_defaults(func=_run)
@@ -57,5 +65,5 @@ def add_parser(subparsers):
 def _run(args):
     if not Path(args.run_dir).is_dir():
         raise UserError(f"training folder {args.run_dir} does not exist; run 'signflow train --out {args.run_dir}' first")
-    out = export_run(args.run_dir, args.out, check_samples=args.check)
+    out = export_run(args.run_dir, args.out, check_samples=args.check, force=args.force)
     print(f"wrote {out}")

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from signflow.errors import UserError
-from signflow.files import atomic_path, prepare_file
+from signflow.files import atomic_path, prepare_file, refuse_overwrite
 from signflow.models.kernel_images import folder_images
 from signflow.models.kernel_search import (
     LOWER_IS_BETTER,
@@ -187,11 +187,11 @@ def _positive(value, option):
     return value
 
 
-def _json_path(path, option):
+def _json_path(path, option, force=False):
     path = Path(path)
     if path.suffix.lower() != ".json":
         raise UserError(f"{option} {path} must end in .json")
-    return prepare_file(path)
+    return prepare_file(refuse_overwrite(path, force=force, what=f"{option} file"))
 
 
 def run(args):
@@ -215,7 +215,7 @@ def run(args):
                         "give at least 2 --levels and a --shape of 2 cells or more")
     if args.out is None and args.ranking is None:
         raise UserError("give --out FILE.json (the best kernel) and/or --ranking FILE.json (every candidate)")
-    outputs = {option: _json_path(path, option) for path, option in ((args.out, "--out"), (args.ranking, "--ranking"))
+    outputs = {option: _json_path(path, option, args.force) for path, option in ((args.out, "--out"), (args.ranking, "--ranking"))
                if path is not None}
     if len(outputs) == 2 and outputs["--out"].resolve() == outputs["--ranking"].resolve():
         raise UserError("--out and --ranking must be different files")
@@ -315,8 +315,11 @@ def add_parser(subparsers):
                              "the others; ties keep the enumeration order (default: psnr)")
     parser.add_argument("--top", type=int, default=10, metavar="K", help="rows of the ranking to print (default: 10)")
     parser.add_argument("--out", metavar="FILE.json",
-                        help="write the best non-constant kernel here (for train --kernel FILE.json)")
+                        help="write the best non-constant kernel here (for train --kernel FILE.json); an "
+                             "existing file is refused unless --force")
     parser.add_argument("--ranking", metavar="FILE.json",
                         help="write every candidate here, best first: {levels, rank, psnr, mse, corr, tv, wpsnr}")
+    parser.add_argument("--force", action="store_true",
+                        help="replace existing --out / --ranking files (refused otherwise)")
     parser.set_defaults(func=run)
     return parser

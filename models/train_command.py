@@ -1,12 +1,15 @@
 """``signflow train``: its options and the configs they make (with ``--resume``, options not given come from the
 run); apart from ``models.train``, which the demo, notebooks and benches call with configs instead.
 """
+from pathlib import Path
+
+from signflow.files import refuse_overwrite
 from signflow.models import data
 from signflow.models.activations import ACT_KINDS, DITHER_SCALES, STE_KINDS
-from signflow.models.checkpoint import read_config
+from signflow.models.checkpoint import CHECKPOINT, CONFIG, read_config
 from signflow.models.kernels import ORIGINS
 from signflow.models.recipes import RECIPE_NAMES, RECIPES
-from signflow.models.train import TrainConfig, train
+from signflow.models.train import CURVES, TrainConfig, train
 from signflow.models.zoo import MODEL_NAMES, ORDERS, ModelConfig
 
 
@@ -26,7 +29,9 @@ def add_parser(subparsers):
     parser.add_argument("--recipe", default=None,
                         help=f"training recipe: {', '.join(RECIPE_NAMES)} (default 'default'; see above)")
     parser.add_argument("--epochs", type=int, default=None, help="total epochs (default: the recipe's, 10)")
-    parser.add_argument("--out", required=True, metavar="DIR", help="run folder to write")
+    parser.add_argument("--out", required=True, metavar="DIR",
+                        help="run folder to write; one that already holds a run is refused unless --resume "
+                             "(continue it) or --force (replace it); the run's own files are rewritten every epoch")
     parser.add_argument("--order", default=None, help=f"layer order around pools: {', '.join(ORDERS)} "
                         "(conv -> pool -> BN -> sign, as DeSign's published code, or conv -> BN -> sign -> pool, "
                         "as FINN's CNV; default: published for design and dysign, finn for sign)")
@@ -47,6 +52,8 @@ def add_parser(subparsers):
     parser.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
     parser.add_argument("--resume", action="store_true",
                         help="continue the run in --out; options not given are taken from the run")
+    parser.add_argument("--force", action="store_true",
+                        help="replace the run already in --out (without --resume it is otherwise refused)")
     parser.add_argument("--data-dir", default=None, help="folder of downloaded datasets")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads per process (default: torch's)")
     parser.add_argument("--device", default=None,
@@ -85,6 +92,20 @@ def configs_from_args(args):
     return model_cfg, train_cfg
 
 
+def check_out(args):
+    """Refuse an --out that would lose data: a run there (unless --resume or --force), or a --kernel file
+    that training would write over (always)."""
+    out = Path(args.out)
+    kernel = [args.kernel] if args.kernel is not None and Path(args.kernel).is_file() else []
+    for name in (CHECKPOINT, CONFIG, CURVES):
+        refuse_overwrite(out / name, kernel, force=True)
+    if not args.resume:
+        held = any((out / name).exists() for name in (CHECKPOINT, CONFIG))
+        refuse_overwrite(out, force=args.force, what="a run in", exists=held,
+                         hint="--resume to continue it, or choose another --out")
+
+
 def run(args):
+    check_out(args)
     model_cfg, train_cfg = configs_from_args(args)
     train(model_cfg, train_cfg)

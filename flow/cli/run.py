@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 
 from signflow.errors import UserError
-from signflow.files import atomic_path, prepare_file
+from signflow.files import atomic_path, prepare_file, refuse_overwrite
 from signflow.graph import load_graph
 
 
@@ -44,16 +44,22 @@ def add_parser(subparsers):
                                           "input layout, NCHW float) and write its outputs to Y.npy.")
     p.add_argument("build_dir", help="build folder (from 'signflow build')")
     p.add_argument("--input", required=True, help=".npy array [N, ...] in the model's input layout")
-    p.add_argument("--output", required=True, help=".npy file to write, shaped like the model's output")
+    p.add_argument("--output", required=True, help=".npy file to write, shaped like the model's output; an "
+                                                   "existing file is refused unless --force (the input and the "
+                                                   "build's files never are replaced)")
+    p.add_argument("--force", action="store_true", help="replace an existing --output file")
     p.set_defaults(func=run)
 
 
 def run(args):
+    from signflow.builder.runner import latest_graph
     from signflow.sim.fast import FastGraph
 
     graph = built_graph(args.build_dir)
+    build = Path(args.build_dir)
+    inputs = [args.input, build / "report.json", latest_graph(build)]  # never written over, even with --force
+    out = prepare_file(refuse_overwrite(args.output, inputs, args.force))
     x = load_input(args.input)
-    out = prepare_file(args.output)
     y = FastGraph(graph)(x)
     with atomic_path(out) as tmp:
         with open(tmp, "wb") as handle:
