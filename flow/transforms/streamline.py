@@ -49,7 +49,7 @@ class SplitInputQuant(Transformation):
             if const(model, node.input[0]) is not None or scale is None or float(scale) == 1.0:
                 continue
             path = _layer_path(model, node.output[0])
-            if path is None:
+            if path is None or after_layer(model, node.input[0]):  # a hidden activation: check_streamlined names it
                 continue
             if power_of_two_exponent(scale) is None or np.any(const(model, node.input[2]) != 0):
                 raise node_error(node, "input quantizer needs a power-of-two scale and zero point 0 "
@@ -198,7 +198,13 @@ class AbsorbIntoThreshold(Transformation):
 
 
 def check_streamlined(model):
-    """Every activation sign must have become a threshold node."""
+    """Every activation sign must have become a threshold node, and no multi-bit activation may follow a layer."""
+    for node in model.get_nodes_by_op_type("Quant"):
+        if const(model, node.input[0]) is None and after_layer(model, node.input[0]):
+            bits = const(model, node.input[3])
+            raise node_error(node, f"a {int(bits) if bits is not None else 'multi'}-bit activation after a layer is "
+                             "not supported: hidden activations must be signs (BipolarQuant, 1 bit); only the "
+                             "network's input may have more bits")
     for node in model.get_nodes_by_op_type("BipolarQuant"):
         if after_layer(model, node.input[0]):  # a sign before the first layer binarizes the input; it stays
             raise node_error(node, "this sign could not be folded into a threshold: the ops between it and the "

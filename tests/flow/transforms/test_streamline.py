@@ -279,3 +279,19 @@ def test_a_chain_with_other_readers_is_kept_or_refused():
     produced = {o for n in after.graph.node for o in n.output} | {i.name for i in after.graph.initializer} | {"x"}
     assert all(i in produced for n in after.graph.node for i in n.input if i)
     assert_same_outputs(before, after, inputs(before, 8))
+
+
+@pytest.mark.parametrize("bits", [2, 4])
+def test_a_multi_bit_hidden_activation_is_refused_by_name_in_streamline(bits):
+    """A 2- or 4-bit QuantReLU after a layer: refused where the streamline step first sees it, as a hidden
+    activation (not as an "input quantizer"), before estimate.txt or folding.json could be written."""
+    rng = np.random.default_rng(bits)
+    g = Graph([1, 2, 6, 6])
+    acc = g.conv(g.sign(g.input), binary_weights(rng, 3, 2, 3, 3), name="conv")
+    hidden = g.quant(g.node("Relu", [acc], name="relu"), 0.5, bits=bits, signed=0, name="act")
+    model = g.model(g.conv(hidden, binary_weights(rng, 2, 3, 1, 1), name="conv2"))
+    model = model.transform(SplitInputQuant())  # leaves it: it is no input quantizer
+    assert op_types(model).count("Quant") == 1 and "Div" not in op_types(model)
+    assert refusal(check_streamlined, model) == (
+        f"node 'act' (Quant): a {bits}-bit activation after a layer is not supported: hidden activations must be "
+        "signs (BipolarQuant, 1 bit); only the network's input may have more bits")
