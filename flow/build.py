@@ -22,6 +22,7 @@ if __name__ == "__main__" and not __package__:
 
 from signflow.boards import BOARDS  # noqa: E402
 from signflow.builder import STEP_NAMES, BuildConfig, run_build  # noqa: E402
+from signflow.builder.config import value_from_cli  # noqa: E402
 from signflow.errors import UserError  # noqa: E402
 
 
@@ -36,9 +37,10 @@ def add_arguments(p):
     p.add_argument("model", help="QONNX model (from 'signflow export')")
     p.add_argument("--out", help="output folder (default: build)")
     p.add_argument("--config", help="build config file (JSON or YAML); flags override it")
-    p.add_argument("--board", choices=sorted(BOARDS), help="target board (default: pynq-z1)")
-    p.add_argument("--clock-ns", type=float, help="clock period in ns (default: 10)")
-    p.add_argument("--target-fps", type=float, help="frames per second the folding must reach")
+    # values are checked by the build config (one line naming the key), not by argparse
+    p.add_argument("--board", help=f"target board: {', '.join(sorted(BOARDS))} (default: pynq-z1)")
+    p.add_argument("--clock-ns", help="clock period in ns (default: 10)")
+    p.add_argument("--target-fps", help="frames per second the folding must reach")
     p.add_argument("--folding", dest="folding_file", help="folding file to apply (as written to folding.json)")
     p.add_argument("--steps", help="comma-separated steps to run (default: all)")
     p.add_argument("--from-step", help="resume from this step")
@@ -49,13 +51,14 @@ def add_arguments(p):
 
 def config_from_args(args):
     cfg = BuildConfig.from_file(args.config) if args.config else BuildConfig()
-    for key in ("board", "clock_ns", "target_fps", "folding_file", "from_step"):
+    for key, flag in (("board", "--board"), ("clock_ns", "--clock-ns"), ("target_fps", "--target-fps"),
+                      ("folding_file", "--folding"), ("from_step", "--from-step")):
         if getattr(args, key) is not None:
-            setattr(cfg, key, getattr(args, key))
-    if args.out:
-        cfg.output_dir = args.out
-    if args.steps:
-        cfg.steps = [s.strip() for s in args.steps.split(",") if s.strip()]
+            setattr(cfg, key, value_from_cli(key, getattr(args, key), flag))
+    if args.out is not None:
+        cfg.output_dir = value_from_cli("output_dir", args.out, "--out")
+    if args.steps is not None:
+        cfg.steps = value_from_cli("steps", [s.strip() for s in args.steps.split(",") if s.strip()], "--steps")
     if args.no_verify:
         cfg.verify = False
     if args.label_select:
@@ -67,6 +70,7 @@ def config_from_args(args):
 
 def run(args):
     cfg = config_from_args(args)
+    cfg.check()
     run_build(args.model, cfg)
     estimate = Path(cfg.output_dir) / "estimate.txt"
     if estimate.is_file():

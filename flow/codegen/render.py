@@ -1,4 +1,5 @@
 """Fill ``$KEY$`` placeholders; refuse leftover placeholders and unused values (a misspelt key fails loudly)."""
+import math
 import re
 
 PLACEHOLDER = re.compile(r"\$([A-Z][A-Z0-9_]*)\$")
@@ -14,4 +15,7 @@ def render(template, values):
     missing, unused = wanted - set(values), set(values) - wanted
     if missing or unused:
         raise TemplateError(f"template keys missing values: {sorted(missing)}; values without keys: {sorted(unused)}")
+    for key, value in values.items():  # a number that is not one (NaN, inf, True) would be pasted as a word
+        if isinstance(value, bool) or (isinstance(value, float) and not math.isfinite(value)):
+            raise TemplateError(f"template value {key} is {value!r}, not a finite number")
     return PLACEHOLDER.sub(lambda m: str(values[m.group(1)]), template)

@@ -14,6 +14,8 @@ import os
 import shutil
 from pathlib import Path
 
+from signflow.boards import check_board
+from signflow.codegen.names import check_file_name, check_identifier, tcl_list, tcl_word
 from signflow.codegen.render import render
 from signflow.codegen.rtl import RTL_TEMPLATES, module_files
 from signflow.errors import UserError
@@ -109,8 +111,34 @@ def dma_width(width, side):
                     f"{DMA_WIDTHS[-1]}; fold the {'first' if side == 'input' else 'last'} layer with a smaller PE/SIMD")
 
 
-def _tcl_list(names):
-    return " ".join("{" + name + "}" for name in names)
+def clock_mhz(clock_ns):
+    """The fabric clock in MHz for the TCL script; refuses a period that is not a finite number in [0.1, 1000] ns."""
+    if isinstance(clock_ns, bool) or not isinstance(clock_ns, (int, float)) or not 0.1 <= clock_ns <= 1000:
+        raise UserError(f"clock period must be a number of ns in [0.1, 1000], not {clock_ns!r:.40}")
+    return round(1000.0 / clock_ns, 3)
+
+
+def _count(value, what):
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 1 << 20:
+        raise UserError(f"{what} must be a positive integer, not {value!r:.40}; run the rtl_codegen step again")
+    return value
+
+
+def _checked_rtl(rtl, rtl_dir):
+    """rtl/design.json's names and numbers as the project may use them (the file could be edited or stale)."""
+    where = f"{rtl_dir / 'design.json'}"
+    try:
+        check_identifier(rtl["top"], f"{where}: top")
+        if not isinstance(rtl["sources"], list):
+            raise TypeError("sources is not a list")
+        for name in rtl["sources"]:
+            check_file_name(name, f"{where}: source")
+        for side in ("input", "output"):
+            for key in ("width", "beats"):
+                _count(rtl[side][key], f"{where}: {side} {key}")
+    except (KeyError, TypeError) as err:
+        raise UserError(f"{where} is not an rtl_codegen design ({type(err).__name__}: {err}); run the rtl_codegen step again")
+    return rtl
 
 
 def generate(out_dir, board, clock_ns, jobs=None):
@@ -119,7 +147,12 @@ def generate(out_dir, board, clock_ns, jobs=None):
     rtl_dir = out_dir / "rtl"
     if not (rtl_dir / "design.json").is_file():
         raise UserError(f"no RTL in {rtl_dir}: run the rtl_codegen step first")
-    rtl = json.loads((rtl_dir / "design.json").read_text())
+    board = check_board(board)
+    mhz = clock_mhz(clock_ns)
+    try:
+        rtl = _checked_rtl(json.loads((rtl_dir / "design.json").read_text()), rtl_dir)
+    except ValueError as err:
+        raise UserError(f"cannot read {rtl_dir / 'design.json'}: {err}; run the rtl_codegen step again")
     vivado_dir = out_dir / "vivado"
     if vivado_dir.exists():
         shutil.rmtree(vivado_dir)
@@ -129,7 +162,7 @@ def generate(out_dir, board, clock_ns, jobs=None):
     for path in module_files("axis_batch_last"):
         if path.name not in sources:
             sources.append(path.name)
-    memories = sorted(path.name for path in rtl_dir.glob("*.mem"))
+    memories = sorted(check_file_name(path.name, f"memory file in {rtl_dir}") for path in rtl_dir.glob("*.mem"))
     for name in sources + memories:
         shutil.copy(rtl_dir / name if (rtl_dir / name).is_file() else RTL_TEMPLATES / name, src / name)
 
@@ -142,9 +175,11 @@ def generate(out_dir, board, clock_ns, jobs=None):
         "IN_BEATS": rtl["input"]["beats"], "OUT_BEATS": rtl["output"]["beats"], "DMA_IN": dma_in,
         "DMA_OUT": dma_out, "DEPTH": BATCH_FLAG_DEPTH, "OUT_ASSIGN": out_assign}))
     (vivado_dir / "make_project.tcl").write_text(render(TCL_TEMPLATE.read_text(), {
-        "TOP": rtl["top"], "PART": board.part, "BOARD_PART": board.board_part, "PS_KIND": board.ps_kind,
-        "CLOCK_MHZ": round(1000.0 / clock_ns, 3), "JOBS": jobs or os.cpu_count() or 1, "WRAPPER": WRAPPER,
-        "SOURCES": _tcl_list(f"src/{name}" for name in sources), "MEMORY_FILES": _tcl_list(f"src/{m}" for m in memories),
+        # every value checked above; words TCL could read as anything but themselves are quoted for TCL
+        "TOP": rtl["top"], "PART": tcl_word(board.part), "BOARD_PART": tcl_word(board.board_part),
+        "PS_KIND": tcl_word(board.ps_kind), "CLOCK_MHZ": mhz, "JOBS": _count(int(jobs or os.cpu_count() or 1), "jobs"),
+        "WRAPPER": WRAPPER, "SOURCES": tcl_list(f"src/{name}" for name in sources),
+        "MEMORY_FILES": tcl_list(f"src/{m}" for m in memories),
         "DMA_IN_WIDTH": dma_in, "DMA_OUT_WIDTH": dma_out,
         # the memory-mapped side at least as wide as the stream, and 64 bits (the HP ports) at the least
         "DMA_IN_MM_WIDTH": max(64, dma_in), "DMA_OUT_MM_WIDTH": max(64, dma_out)}))

@@ -8,6 +8,7 @@ import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from signflow.codegen.names import check_identifier
 from signflow.errors import UserError
 from signflow.tools import vendor_tool
 
@@ -46,6 +47,16 @@ def synthesize(hls_dir, out_dir, quiet=False):
     hls_dir = Path(hls_dir)
     tool = vendor_tool("vitis_hls", "hls_synth", HOW.format(hls_dir=hls_dir, out=out_dir))
     design = json.loads((hls_dir / "design.json").read_text())
+    # the scripts run and the reports read are named by the design's functions, checked to be identifiers
+    where = f"{hls_dir / 'design.json'}"
+    check_identifier(design.get("top"), f"{where}: top")
+    scripts = design.get("tcl")
+    if not isinstance(scripts, list) or not scripts:
+        raise UserError(f"{where}: tcl must be a list of scripts, not {scripts!r:.80}; run the hls_codegen step again")
+    for script in scripts:
+        if not isinstance(script, str) or not script.endswith(".tcl"):
+            raise UserError(f"{where}: script must be <function>.tcl, not {script!r:.80}")
+        check_identifier(script[:-len(".tcl")], f"{where}: script")
     results = {}
     for script in tqdm(design["tcl"], desc="vitis_hls", unit="script", disable=quiet):
         function = Path(script).stem

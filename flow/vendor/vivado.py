@@ -9,6 +9,7 @@ import re
 import subprocess
 from pathlib import Path
 
+from signflow.codegen.names import check_identifier
 from signflow.errors import UserError
 from signflow.tools import vendor_tool
 
@@ -53,6 +54,12 @@ def run_vivado(out_dir, quiet=False):
         raise UserError(f"no {script}: run the vivado_project step first")
     tool = vendor_tool("vivado", "bitstream", HOW.format(script=script, out=out_dir))
     design = json.loads((vivado_dir / "design.json").read_text())
+    # the outputs are removed below: they must be the two files of deploy/ the script writes, nowhere else
+    top = check_identifier(design.get("top"), f"{vivado_dir / 'design.json'}: top")
+    for key, suffix in (("bitstream", "bit"), ("hwh", "hwh")):
+        if design.get(key) != f"../deploy/{top}.{suffix}":
+            raise UserError(f"{vivado_dir / 'design.json'}: {key} must be ../deploy/{top}.{suffix}, not "
+                            f"{design.get(key)!r:.80}; run the vivado_project step again")
     outputs = [vivado_dir / design["bitstream"], vivado_dir / design["hwh"]]
     for old in outputs:  # a failed run must not leave an earlier bitstream looking current
         old.unlink(missing_ok=True)

@@ -2,9 +2,9 @@
 # MM2S and S2MM channels of an AXI DMA, driven by the Zynq processing system, up to the bitstream.
 # Run from this folder: vivado -mode batch -source make_project.tcl
 # Writes ../deploy/$TOP$.bit and ../deploy/$TOP$.hwh (what PYNQ loads) and reports in reports/.
-set part {$PART$}
-set board_part {$BOARD_PART$}
-set ps_kind {$PS_KIND$}
+set part $PART$
+set board_part $BOARD_PART$
+set ps_kind $PS_KIND$
 set clock_mhz $CLOCK_MHZ$
 set jobs $JOBS$
 set sources [list $SOURCES$]
