@@ -44,9 +44,17 @@ def node_attr(node, name, default):
     return default
 
 
+def node_label(node):
+    """``node 'NAME'``, or for a node without a name ``the unnamed node producing 'TENSOR'``: no message ever
+    names a node ''."""
+    if node.name:
+        return f"node '{node.name}'"
+    return f"the unnamed node producing '{node.output[0]}'" if node.output else "an unnamed node"
+
+
 def node_error(node, message):
     """A UserError that names the node and its op type."""
-    return UserError(f"node '{node.name}' ({node.op_type}): {message}")
+    return UserError(f"{node_label(node)} ({node.op_type}): {message}")
 
 
 def power_of_two_exponent(value):

@@ -13,7 +13,7 @@ import onnx
 from qonnx.custom_op.registry import getCustomOp
 
 from signflow.errors import UserError
-from signflow.graph import load_graph
+from signflow.graph import load_graph, node_label
 from signflow.templates import template_path
 
 DRIVER = template_path("driver", "signflow_driver.py")
@@ -42,14 +42,14 @@ def host_op(model, node):
     if node.op_type in ELEMENTWISE:
         consts = [i for i in node.input if model.get_initializer(i) is not None]
         if len(consts) != 1 or node.input[0] in consts:
-            raise UserError(f"node '{node.name}' ({node.op_type}) outside the accelerator needs a constant "
+            raise UserError(f"{node_label(node)} ({node.op_type}) outside the accelerator needs a constant "
                             "second operand for the driver to run it")
         return {"op": node.op_type, "value": _const(model, consts[0])}
     if node.op_type == "Quant":
         op = getCustomOp(node)
         mode = op.get_nodeattr("rounding_mode")
         if mode not in ("ROUND", "FLOOR", "CEIL", "ROUND_TO_ZERO"):
-            raise UserError(f"node '{node.name}': the driver does not round in mode {mode}")
+            raise UserError(f"{node_label(node)}: the driver does not round in mode {mode}")
         return {"op": "Quant", "scale": _const(model, node.input[1]), "zeropt": _const(model, node.input[2]),
                 "bitwidth": _const(model, node.input[3]), "signed": bool(op.get_nodeattr("signed")),
                 "narrow": bool(op.get_nodeattr("narrow")), "rounding_mode": mode}
@@ -61,7 +61,7 @@ def host_op(model, node):
         return {"op": "Reshape", "shape": _const(model, node.input[1])}
     if node.op_type == "Flatten" and attrs.get("axis", 1) == 1:
         return {"op": "Flatten"}
-    raise UserError(f"node '{node.name}' ({node.op_type}) lies outside the accelerator and the driver cannot run "
+    raise UserError(f"{node_label(node)} ({node.op_type}) lies outside the accelerator and the driver cannot run "
                     f"it; the driver runs {', '.join(ELEMENTWISE)}, Quant, BipolarQuant, Transpose, Reshape and Flatten")
 
 

@@ -8,6 +8,7 @@ encoding (bits 0/1 -> bipolar -1/+1) changes the flow makes.
 import numpy as np
 
 from signflow.errors import UserError
+from signflow.graph import node_label
 from signflow.sim.reference import run_graph
 
 
@@ -32,7 +33,7 @@ def first_difference(reference, candidate, x):
             if name in ref and name in got and np.all(np.abs(ref[name]) == 1):
                 value = _normalize(got[name], ref[name])
                 if value is not None and not np.array_equal(value, ref[name]):
-                    return f"node '{node.name}' ({node.op_type}), tensor '{name}'"
+                    return f"{node_label(node)} ({node.op_type}), tensor '{name}'"
     return None
 
 

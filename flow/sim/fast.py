@@ -12,7 +12,7 @@ from onnx import helper
 from qonnx.custom_op.registry import getCustomOp, is_custom_op
 
 from signflow.errors import UserError
-from signflow.graph import load_graph
+from signflow.graph import load_graph, node_label
 from signflow.ops.mvau import dot_thresholds
 from signflow.ops.stream import STREAM_OPS
 from signflow.ops.threshold import per_pixel_thresholds
@@ -135,7 +135,7 @@ class FastGraph:
         try:
             return ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
         except Exception as err:
-            raise UserError(f"node '{node.name}' ({node.op_type}) cannot run in batch mode: {str(err).splitlines()[0]}")
+            raise UserError(f"{node_label(node)} ({node.op_type}) cannot run in batch mode: {str(err).splitlines()[0]}")
 
     def _elem_type(self, name):
         info = self.model.get_tensor_valueinfo(name)

@@ -3,7 +3,15 @@ import numpy as np
 from qonnx.custom_op.registry import getCustomOp
 from qonnx.transformation.base import Transformation
 
-from signflow.graph import const, execute_nodes, integer_exponent, node_error, power_of_two_exponent, single_consumer
+from signflow.graph import (
+    const,
+    execute_nodes,
+    integer_exponent,
+    node_error,
+    node_label,
+    power_of_two_exponent,
+    single_consumer,
+)
 from signflow.ops.base import make_node
 from signflow.ops.dynamic_threshold import PARAM_NAMES, dynamic_threshold
 from signflow.transforms.streamline import LINEAR_OPS, accumulator, affine_chain
@@ -96,7 +104,7 @@ class CollapseDynamicSign(Transformation):
             acc_values = np.arange(-bound, bound + 1)
             g = chain_values(model, chain, acc_values, channels, (1, 1), spatial=False)  # R, C, 1
             passed = (g - table.astype(np.float32)[None, None, :]) >= 0  # R, C, codes
-            direction, thr = thresholds_from_predicate(passed, acc_values, f"node '{act.name}'")
+            direction, thr = thresholds_from_predicate(passed, acc_values, node_label(act))
             inits = {}
             for key, value in (("w1", w1), ("w2", w2), ("thr", thr), ("dir", direction)):
                 inits[key] = model.make_new_valueinfo_name()

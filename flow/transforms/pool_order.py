@@ -17,7 +17,7 @@ from onnx import helper
 from qonnx.custom_op.registry import getCustomOp
 from qonnx.transformation.base import Transformation
 
-from signflow.graph import const, node_attr, node_error, single_consumer
+from signflow.graph import const, node_attr, node_error, node_label, single_consumer
 from signflow.ops.base import make_node
 from signflow.transforms.lower import TO_NHWC
 from signflow.transforms.streamline import LINEAR_OPS, accumulator, affine_chain
@@ -105,7 +105,7 @@ class ThresholdBeforePool(Transformation):
             window = pool_window(model, pool)
             bound, channels = accumulator(model, layer)
             direction, thr, period = fold_chain(model, chain, bound, channels, layer.op_type == "Conv",
-                                                f"node '{act.name}'")
+                                                node_label(act))
             # falling channels: y = a <= -thr, emitted as its complement a >= 1 - thr
             thr = np.where(direction[:, None] > 0, thr, 1 - thr).astype(np.float32)
             flipped = direction < 0

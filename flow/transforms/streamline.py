@@ -10,7 +10,7 @@ from onnx import helper
 from qonnx.custom_op.registry import getCustomOp
 from qonnx.transformation.base import Transformation
 
-from signflow.graph import const, node_error, power_of_two_exponent, single_consumer
+from signflow.graph import const, node_error, node_label, power_of_two_exponent, single_consumer
 from signflow.ops.base import make_node
 from signflow.transforms.thresholds import fold_chain
 
@@ -183,7 +183,7 @@ class AbsorbIntoThreshold(Transformation):
                 continue
             bound, channels = accumulator(model, layer)
             spatial = layer.op_type == "Conv"
-            direction, thr, period = fold_chain(model, chain, bound, channels, spatial, f"node '{act.name}'")
+            direction, thr, period = fold_chain(model, chain, bound, channels, spatial, node_label(act))
             flip_output_channels(model, layer, direction)
             name = model.make_new_valueinfo_name()
             model.set_initializer(name, thr)

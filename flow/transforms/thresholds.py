@@ -10,7 +10,7 @@ graph exactly.
 import numpy as np
 
 from signflow.errors import UserError
-from signflow.graph import run_nodes
+from signflow.graph import node_label, run_nodes
 
 #: largest spatial period searched for in per-pixel constants
 MAX_PERIOD = 16
@@ -44,7 +44,7 @@ def chain_period(model, chain):
             found = spatial_period(value)
             if found is None:
                 raise UserError(
-                    f"node '{node.name}' ({node.op_type}): its per-pixel constant {list(value.shape)} is not "
+                    f"{node_label(node)} ({node.op_type}): its per-pixel constant {list(value.shape)} is not "
                     f"periodic with a period up to {MAX_PERIOD}x{MAX_PERIOD}; only spatially periodic "
                     "(DeSign) offsets fold into thresholds")
             kh, kw = np.lcm(kh, found[0]), np.lcm(kw, found[1])

@@ -5,6 +5,7 @@ from qonnx.transformation.infer_shapes import InferShapes
 from qonnx.util.cleanup import cleanup_model
 
 from signflow.errors import UserError
+from signflow.graph import node_label
 
 #: ONNX / QONNX ops the front end understands (everything Brevitas exports for the zoo and bnn_pynq)
 SUPPORTED_OPS = (
@@ -26,7 +27,7 @@ def check_supported(model, exclude=()):
             constant.update(node.output)
             continue
         if node.op_type not in SUPPORTED_OPS or node.op_type in exclude:
-            raise UserError(f"node '{node.name}' has op type '{node.op_type}', which signflow does not support; "
+            raise UserError(f"{node_label(node)} has op type '{node.op_type}', which signflow does not support; "
                             f"supported: {', '.join(SUPPORTED_OPS)}")
 
 

@@ -6,7 +6,7 @@ from onnx import TensorProto, helper
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.util.basic import qonnx_make_model
 
-from signflow.graph import execute_nodes, node_attr
+from signflow.graph import execute_nodes, node_attr, node_error
 
 
 def test_execute_nodes_runs_standard_ops_without_shape_warnings():
@@ -51,3 +51,10 @@ def test_graph_saved_under_the_old_domain_loads_and_runs(tmp_path):
     expected = np.zeros((1, 2, 2, 2), np.float32)
     expected[0, 0, 1, 1] = 1
     np.testing.assert_array_equal(execute_onnx(model, {"x": x})["y"], expected)
+
+
+def test_an_unnamed_node_is_named_by_its_output():
+    unnamed = helper.make_node("Mul", ["x", "s"], ["scaled"])
+    assert str(node_error(unnamed, "feeds a layer")) == "the unnamed node producing 'scaled' (Mul): feeds a layer"
+    named = helper.make_node("Mul", ["x", "s"], ["scaled"], name="m")
+    assert str(node_error(named, "feeds a layer")) == "node 'm' (Mul): feeds a layer"
