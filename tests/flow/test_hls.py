@@ -170,9 +170,9 @@ def test_verify_csim_command(digits_build, capsys):
     assert "apply to the RTL simulation" in capsys.readouterr().err
 
 
-def test_verify_csim_without_hls(tmp_path, capsys):
+def test_verify_csim_without_a_build(tmp_path, capsys):
     assert main(["verify", str(tmp_path), "--csim"]) == 2
-    assert "has no generated HLS; run 'signflow build" in capsys.readouterr().err
+    assert f"{tmp_path} holds no build; run 'signflow build MODEL --out {tmp_path}' first" in capsys.readouterr().err
 
 
 def test_words_wider_than_vitis_allows_are_refused():

@@ -71,6 +71,13 @@ def test_a_folding_file_in_the_folder_survives_a_rebuild_from_fold(models, tmp_p
     assert (out / "rtl" / "design.json").is_file()
 
 
+def test_verify_csim_of_a_build_without_hls(models, tmp_path, capsys):
+    out = tmp_path / "b"
+    build(models["a"], out)  # through rtl_codegen: no hls/
+    code, err = cli(capsys, "verify", out, "--csim")
+    assert code == 2 and f"{out} has no generated HLS; run 'signflow build MODEL --out {out}' through hls_codegen" in err
+
+
 def test_a_folder_without_a_report_is_refused(models, tmp_path, capsys):
     out = tmp_path / "b"
     build(models["a"], out)
