@@ -15,7 +15,7 @@ from signflow.graph import (
 from signflow.ops.base import make_node
 from signflow.ops.dynamic_threshold import PARAM_NAMES, dynamic_threshold
 from signflow.transforms.streamline import LINEAR_OPS, accumulator, affine_chain
-from signflow.transforms.thresholds import chain_values, thresholds_from_predicate
+from signflow.transforms.thresholds import chain_values, sliced_constants, thresholds_from_predicate
 
 #: the statistic path of models.activations.DynamicSign, from the Gather back to the channel sum
 STAT_PATH = ["Cast", "Add", "Round", "Div", "Quant", "MatMul", "Quant", "Relu", "MatMul", "Quant", "Mul", "ReduceSum"]
@@ -102,7 +102,11 @@ class CollapseDynamicSign(Transformation):
             bound, channels = accumulator(model, layer)
             params, w1, w2 = integer_mlp(model, source, stat)
             acc_values = np.arange(-bound, bound + 1)
-            g = chain_values(model, chain, acc_values, channels, (1, 1), spatial=False)  # R, C, 1
+            spatial = layer.op_type == "Conv"  # [R, C, 1, 1]: per-channel [1, C, 1, 1] constants broadcast right
+            if spatial and sliced_constants(model, chain, (1, 1)):
+                raise node_error(act, "a per-pixel constant (a DeSign offset) before a DySign threshold is not "
+                                 "supported; use one of the two per layer")
+            g = chain_values(model, chain, acc_values, channels, (1, 1), spatial=spatial)  # R, C, 1
             passed = (g - table.astype(np.float32)[None, None, :]) >= 0  # R, C, codes
             direction, thr = thresholds_from_predicate(passed, acc_values, node_label(act))
             inits = {}

@@ -77,10 +77,6 @@ def test_thresholds_hand_computed(chain, direction):
     assert_same_outputs(before, after, inputs(before, 8))
 
 
-@pytest.mark.xfail(strict=True, reason="CollapseDynamicSign evaluates the BatchNorm side with chain_values(..., "
-                   "spatial=False), feeding [R, C]; a per-channel constant [1, C, 1, 1] (a Mul, Add, Sub or Div, "
-                   "which affine_chain accepts) broadcasts that to [1, C, R, C] and the reshape fails with a raw "
-                   "numpy ValueError instead of folding (BatchNormalization works: it reads axis 1)")
 def test_a_per_channel_mul_on_the_batchnorm_side():
     before, after = collapse(chain="flip")
     assert init_of(after, only(after, "DynamicThreshold"), 4).tolist() == [1, -1, 1, 1]
