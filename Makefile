@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	command -v ccache >/dev/null || (command -v apt-get >/dev/null && (apt-get install -y -q ccache >/dev/null 2>&1 \
 		|| (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q ccache >/dev/null 2>&1))) \
 		|| echo "note: ccache not installed; Verilator builds compile their runtime every time"
-	# Yosys for the synthesis estimate (Debian's package; the PyPI yowasp build cannot run its ABC pass)
+	# Yosys for the synthesis estimate (Debian's 0.23: faster and fewer LUTs here than the PyPI yowasp 0.70; docs/architecture.md)
 	command -v yosys >/dev/null || (command -v apt-get >/dev/null && (apt-get install -y -q yosys >/dev/null 2>&1 \
 		|| (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q yosys >/dev/null 2>&1))) \
 		|| echo "note: yosys not installed; the synth_estimate step will say so"
