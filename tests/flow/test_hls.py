@@ -21,6 +21,10 @@ from signflow.models.export import export_model
 from tests.helpers import DIGITS_CASES, assert_verify_names_layer, export_bnn_pynq, inner_mvau, random_model
 
 HLS_STEPS = FRONT_END + ["hls_codegen", "csim"]
+#: the C-sim's fast tier: DeSign and DySign in the published order; sign and FINN's order run through the RTL in
+#: the fast tier (test_rtlsim) and through the C-sim in the slow one
+CSIM_CASES = [case if not isinstance(case, tuple) or case[1] == "published" else pytest.param(*case, marks=pytest.mark.slow)
+              for case in DIGITS_CASES]
 
 
 def build_hls(model_or_path, out, **cfg):
@@ -40,7 +44,7 @@ def assert_bit_exact(report, frames=64):
 
 
 @pytest.mark.sim
-@pytest.mark.parametrize("act, order, fps", DIGITS_CASES)
+@pytest.mark.parametrize("act, order, fps", CSIM_CASES)
 def test_digits_csim(act, order, fps, tmp_path):
     model = random_model("digits", act, seed=41, order=order)
     assert_bit_exact(build_hls(model, tmp_path / "build", target_fps=fps))
@@ -55,6 +59,7 @@ def test_cnv_design_csim(order, tmp_path):
 
 
 @pytest.mark.sim
+@pytest.mark.slow  # LFC runs through the RTL in the fast tier
 def test_bnn_pynq_lfc_csim(tmp_path):
     """brevitas_examples' LFC-1W1A, exported unmodified with random weights."""
     export_bnn_pynq("lfc_1w1a", tmp_path / "lfc.onnx", seed=6)

@@ -31,6 +31,7 @@ def truncate(path):
     return len(data)
 
 
+@pytest.mark.slow  # two C-sim builds (about 60 s); the Verilator cache case stays in the fast tier
 def test_truncated_csim_object_and_binary_are_rebuilt(tmp_path):
     out = tmp_path / "build"
     graph, x = build(out, ["hls_codegen", "csim"], csim_frames=8)

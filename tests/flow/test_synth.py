@@ -28,6 +28,7 @@ LUT_FACTOR = 3.0
 
 
 @pytest.mark.vendor
+@pytest.mark.slow  # about 160 s of Yosys runs
 @pytest.mark.skipif(shutil.which("yosys") is None, reason="needs Debian's yosys (installed by make)")
 def test_synth_estimate_per_layer(rtl_build):
     run_build(rtl_build.parent / "m.onnx", BuildConfig(output_dir=str(rtl_build), quiet=True, verify=False,

@@ -91,6 +91,7 @@ def test_wrapper_passes_lint(digits_build):
 
 
 @pytest.mark.sim
+@pytest.mark.slow  # about 80 s of Verilator; the wrapper's lint stays in the fast tier
 def test_wrapper_streams_batches_with_tlast(digits_build, tmp_path):
     """The wrapper in Verilator, fed as the DMA feeds it: batches of 3, 1 and 4 frames, TLAST on each
     batch's last beat; every output word equals the reference and TLAST marks each batch's last word."""

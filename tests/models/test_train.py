@@ -316,6 +316,7 @@ def free_port():
         return sock.getsockname()[1]
 
 
+@pytest.mark.slow  # two processes training (about 30 s)
 def test_distributed_training_with_torchrun(tmp_path):
     out = tmp_path / "ddp"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
