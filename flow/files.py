@@ -1,5 +1,6 @@
 """Safe output files: confined to the chosen folder, written whole or not at all."""
 import contextlib
+import hashlib
 import os
 import tempfile
 import threading
@@ -100,3 +101,13 @@ def atomic_path(path):
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def file_sha256(path):
+    """SHA-256 of a file's bytes, read in blocks (simulator binaries are large): the key of the build record
+    and of the simulators' caches."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

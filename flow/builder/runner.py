@@ -6,7 +6,6 @@ figures. ``report.json`` is rewritten whole after every step and is what later s
 """
 import contextlib
 import dataclasses
-import hashlib
 import json
 import random
 import shutil
@@ -18,7 +17,7 @@ import numpy as np
 
 from signflow.builder.steps import STEP_NAMES, STEPS, write_json
 from signflow.errors import StepSkipped, UserError
-from signflow.files import atomic_path, inside, prepare_dir
+from signflow.files import atomic_path, file_sha256, inside, prepare_dir
 from signflow.graph import load_graph
 
 
@@ -103,7 +102,7 @@ def latest_graph(out, before=None):
 
 def model_digest(path):
     """SHA-256 of the model file: what report.json records a build was made from."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return file_sha256(path)
 
 
 def remove_stale_outputs(out, first_step, keep=()):

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from signflow.codegen.hls import CXX_STD
 from signflow.errors import UserError
+from signflow.files import file_sha256
 from signflow.sim.rtlsim import decode, encode, first_differing_link, reference
 from signflow.tools import ap_types, gxx
 
@@ -38,14 +39,6 @@ def _compile(args, cwd):
         raise UserError(f"g++ could not compile the HLS design: {' | '.join(tail)}")
 
 
-def _file_digest(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _stamp(path):
     """The record next to a cached file: its size and hash, written once the file is complete."""
     return path.with_name(path.name + ".sha256")
@@ -54,7 +47,7 @@ def _stamp(path):
 def _intact(path, extra=""):
     """Whether ``path`` is the file its stamp recorded (``extra``: what else the stamp must hold)."""
     try:
-        return _stamp(path).read_text() == f"{path.stat().st_size} {_file_digest(path)}\n{extra}"
+        return _stamp(path).read_text() == f"{path.stat().st_size} {file_sha256(path)}\n{extra}"
     except OSError:
         return False
 
@@ -66,7 +59,7 @@ def _produce(args, target, cwd, extra=""):
         _compile([*args, "-o", str(tmp)], cwd)
         if not tmp.is_file():
             raise UserError(f"g++ wrote no {target.name}")
-        stamp = f"{tmp.stat().st_size} {_file_digest(tmp)}\n{extra}"
+        stamp = f"{tmp.stat().st_size} {file_sha256(tmp)}\n{extra}"
         _stamp(target).unlink(missing_ok=True)
         os.replace(tmp, target)
         stamp_tmp = tmp.with_name(tmp.name + ".sha256")

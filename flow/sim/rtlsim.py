@@ -22,6 +22,7 @@ import numpy as np
 
 from signflow.codegen.render import render
 from signflow.errors import UserError
+from signflow.files import file_sha256
 from signflow.folding import hw_ops
 from signflow.packing import pack, unpack
 from signflow.templates import template_path
@@ -66,16 +67,8 @@ def cycle_limit(estimate, stall=0.0, backpressure=0.0):
     return int(estimate / free * LIMIT_FACTOR) + LIMIT_SLACK
 
 
-def _file_digest(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _manifest(sources_digest, exe):
-    return f"{sources_digest}\n{exe.name} {exe.stat().st_size} {_file_digest(exe)}\n"
+    return f"{sources_digest}\n{exe.name} {exe.stat().st_size} {file_sha256(exe)}\n"
 
 
 def _cached(build_dir, exe, digest):
