@@ -34,43 +34,74 @@ class FoldWeightQuant(Transformation):
         return model, False
 
 
-class SplitInputQuant(Transformation):
-    """Integer activation Quant feeding a layer -> integer Quant (scale 1) and the scale moved past the layer.
+class SplitQuantScale(Transformation):
+    """A scaled quantizer feeding a layer -> the same quantizer at scale 1, and the scale moved past the layer.
 
-    ``Quant(x; s)`` becomes ``Quant(Div(x, s); 1)``: the same integers the
-    original computes internally. The layer then accumulates integers and a
-    ``Mul(s)`` after it restores the original values; the threshold fold
-    absorbs that ``Mul``. Exact only for power-of-two ``s``.
+    The input's integer ``Quant(x; s)`` becomes ``Quant(Div(x, s); 1)``: the same integers the original
+    computes internally. A sign ``BipolarQuant(x; s)`` (the input's or a hidden one, e.g. Brevitas'
+    ``CommonActQuant`` at 1 bit) becomes ``BipolarQuant(x; 1)``. The layer then accumulates integers and a
+    ``Mul(s)`` after it restores the original values; the next threshold fold absorbs that ``Mul`` (after
+    the last layer it stays, as the score scale). Exact only for power-of-two ``s``. A scaled sign that is
+    the network's output keeps its scale as a ``Mul`` after it.
     """
 
     def apply(self, model):
-        for node in model.get_nodes_by_op_type("Quant"):
+        for node in model.graph.node:
+            if node.op_type not in QUANT_OPS or const(model, node.input[0]) is not None:
+                continue
             scale = const(model, node.input[1])
-            if const(model, node.input[0]) is not None or scale is None or float(scale) == 1.0:
+            if scale is None or np.all(scale == 1.0):
                 continue
+            sign = node.op_type == "BipolarQuant"
+            if not sign and after_layer(model, node.input[0]):
+                continue  # a multi-bit hidden activation: check_streamlined names it
             path = _layer_path(model, node.output[0])
-            if path is None or after_layer(model, node.input[0]):  # a hidden activation: check_streamlined names it
-                continue
-            if power_of_two_exponent(scale) is None or np.any(const(model, node.input[2]) != 0):
-                raise node_error(node, "input quantizer needs a power-of-two scale and zero point 0 "
-                                 "to stay exact in integer hardware")
-            s = np.float32(scale)
-            div_out = model.make_new_valueinfo_name()
-            model.set_tensor_shape(div_out, model.get_tensor_shape(node.input[0]))
-            model.graph.node.insert(list(model.graph.node).index(node),
-                                    helper.make_node("Div", [node.input[0], _scalar(model, s)], [div_out]))
-            node.input[0] = div_out
+            if path is None and not (sign and node.output[0] in _graph_outputs(model)):
+                continue  # feeds no binary layer: left for the later checks to name
+            _check_exact_scale(model, node, scale, sign)
+            s = np.float32(np.asarray(scale).reshape(-1)[0])
+            if not sign:
+                div_out = model.make_new_valueinfo_name()
+                model.set_tensor_shape(div_out, model.get_tensor_shape(node.input[0]))
+                model.graph.node.insert(list(model.graph.node).index(node),
+                                        helper.make_node("Div", [node.input[0], _scalar(model, s)], [div_out]))
+                node.input[0] = div_out
             model.set_initializer(node.input[1], np.float32(1.0))
+            if path is None:
+                _scale_after(model, node, s)
+                return model, True
             for pad in path[:-1]:  # pad values are in the quantized domain too
-                _rescale_pad(model, pad, s)
-            layer = path[-1]
-            acc = model.make_new_valueinfo_name()
-            model.set_tensor_shape(acc, model.get_tensor_shape(layer.output[0]))
-            mul = helper.make_node("Mul", [acc, _scalar(model, s)], [layer.output[0]])
-            layer.output[0] = acc
-            model.graph.node.insert(list(model.graph.node).index(layer) + 1, mul)
+                if pad.op_type == "Pad":
+                    _rescale_pad(model, pad, s)
+            _scale_after(model, path[-1], s)
             return model, True
         return model, False
+
+
+def _check_exact_scale(model, node, scale, sign):
+    what = "sign (BipolarQuant)" if sign else "input quantizer"
+    need = "a scalar power-of-two scale" if sign else "a power-of-two scale and zero point 0"
+    zero = None if sign else const(model, node.input[2])
+    if power_of_two_exponent(scale) is None:
+        got = f"scale {np.round(np.asarray(scale, dtype=np.float64).reshape(-1)[:4], 6).tolist()}"
+    elif zero is not None and np.any(zero != 0):
+        got = f"zero point {np.asarray(zero, dtype=np.float64).reshape(-1)[:4].tolist()}"
+    else:
+        return
+    raise node_error(node, f"{what} needs {need} to stay exact in integer hardware (got {got})")
+
+
+def _graph_outputs(model):
+    return [out.name for out in model.graph.output]
+
+
+def _scale_after(model, node, scale):
+    """Insert ``Mul(scale)`` on ``node``'s output (its readers see the same values as before)."""
+    inner = model.make_new_valueinfo_name()
+    model.set_tensor_shape(inner, model.get_tensor_shape(node.output[0]))
+    mul = helper.make_node("Mul", [inner, _scalar(model, scale)], [node.output[0]])
+    node.output[0] = inner
+    model.graph.node.insert(list(model.graph.node).index(node) + 1, mul)
 
 
 def _scalar(model, value):
@@ -80,11 +111,14 @@ def _scalar(model, value):
 
 
 def _layer_path(model, tensor):
-    """``[Pad..., binary Conv|MatMul]`` reached from ``tensor`` through pads and reshapes, or None."""
+    """``[Pad|MaxPool..., binary Conv|MatMul]`` reached from ``tensor`` through pads, pools and reshapes, or None.
+
+    A positive scale commutes with a max-pool, so the scale moves past it too.
+    """
     path = []
     node = single_consumer(model, tensor)
-    while node is not None and node.op_type in ("Pad", "Reshape", "Flatten"):
-        if node.op_type == "Pad":
+    while node is not None and node.op_type in ("Pad", "MaxPool", "Reshape", "Flatten"):
+        if node.op_type in ("Pad", "MaxPool"):
             path.append(node)
         node = single_consumer(model, node.output[0])
     if node is None or node.op_type not in LINEAR_OPS:
@@ -112,8 +146,10 @@ def value_bound(model, tensor):
     node = model.find_producer(tensor)
     if node is None:
         return None
-    if node.op_type in ("BipolarQuant", "PixelThreshold", "DynamicThreshold"):
+    if node.op_type in ("PixelThreshold", "DynamicThreshold"):
         return 1
+    if node.op_type == "BipolarQuant":  # +-1 once SplitQuantScale has moved its scale
+        return 1 if np.all(const(model, node.input[1]) == 1.0) else None
     if node.op_type == "Quant" and float(const(model, node.input[1])) == 1.0:
         bits = int(const(model, node.input[3]))
         signed = getCustomOp(node).get_nodeattr("signed")

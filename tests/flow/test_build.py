@@ -14,7 +14,7 @@ from signflow.models.export import export_model
 from signflow.models.zoo import ORDERS
 from signflow.sim.fast import FastGraph
 from signflow.sim.reference import run_graph
-from tests.helpers import BNN_PYNQ_SHAPES, export_bnn_pynq, random_inputs, random_model
+from tests.helpers import BNN_PYNQ_SHAPES, export_bnn_pynq, random_inputs, random_model, randomize_batchnorm
 
 ACTS = ["sign", "design", "dysign"]
 FAST_MODELS = ["digits", "tfc", "sfc", "lfc", "cnv"]
@@ -62,6 +62,41 @@ def test_odd_feature_maps_bit_exact(act, order, tmp_path):
     model = random_model("digits", act, seed=13, kernel="threshold_3x3_symmetric_v2", in_shape=[1, 13, 11],
                          order=order, dither_origin="centre")
     build_and_compare(model, tmp_path, samples=8)
+
+
+class ScaledSignNet(torch.nn.Module):
+    """Convs on an input binarized by brevitas_examples' ``CommonActQuant`` at 1 bit, with scaled signs:
+    the input's sign and the hidden ones at power-of-two scales other than 1, a pool after a sign."""
+
+    def __init__(self, in_scale, hidden_scale):
+        import brevitas.nn as qnn
+        from brevitas_examples.bnn_pynq.models.common import CommonActQuant, CommonWeightQuant
+
+        super().__init__()
+        self.in_shape = [2, 11, 11]
+
+        def sign(scale):
+            return qnn.QuantIdentity(act_quant=CommonActQuant, bit_width=1, min_val=-scale, max_val=scale)
+
+        def conv(cin, cout):
+            return qnn.QuantConv2d(cin, cout, 3, bias=False, weight_quant=CommonWeightQuant, weight_bit_width=1)
+
+        self.body = torch.nn.Sequential(
+            sign(in_scale), conv(2, 4), torch.nn.BatchNorm2d(4), sign(hidden_scale), torch.nn.MaxPool2d(2),
+            conv(4, 4), torch.nn.BatchNorm2d(4), sign(hidden_scale), torch.nn.Flatten(),
+            qnn.QuantLinear(4 * 2 * 2, 3, bias=False, weight_quant=CommonWeightQuant, weight_bit_width=1))
+
+    def forward(self, x):
+        return self.body(x)
+
+
+@pytest.mark.parametrize("in_scale, hidden_scale", [(1.0, 1.0), (2.0, 0.5), (0.5, 4.0)])
+def test_scaled_bipolar_input_and_hidden_signs(in_scale, hidden_scale, tmp_path):
+    """Issue 12 item 8: a 1-bit scaled input quantizer feeding a conv was refused in to_hw ("node '' (Mul)")."""
+    torch.manual_seed(2)
+    model = ScaledSignNet(in_scale, hidden_scale)
+    randomize_batchnorm(model, seed=2)
+    build_and_compare(model.eval(), tmp_path, samples=16)
 
 
 @pytest.mark.parametrize("name", list(BNN_PYNQ_SHAPES))

@@ -48,9 +48,9 @@ class Graph:
 
     # ---- the nodes Brevitas exports
 
-    def sign(self, x, name=None):
+    def sign(self, x, name=None, scale=1.0):
         """BipolarQuant (scale 1): +1 for x >= 0, else -1."""
-        return self.node("BipolarQuant", [x, np.float32(1.0)], name=name, domain=QONNX)
+        return self.node("BipolarQuant", [x, np.float32(scale)], name=name, domain=QONNX)
 
     def quant(self, x, scale, bits=8, signed=1, narrow=0, zero=0.0, name=None):
         return self.node("Quant", [x, np.float32(scale), np.float32(zero), np.float32(bits)], name=name,

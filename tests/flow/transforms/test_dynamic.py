@@ -8,7 +8,7 @@ from signflow.graph import node_attr
 from signflow.ops.dynamic_threshold import PARAM_NAMES
 from signflow.sim.reference import run_graph
 from signflow.transforms.dynamic import CollapseDynamicSign, _walk_back, integer_mlp
-from signflow.transforms.streamline import SplitInputQuant
+from signflow.transforms.streamline import SplitQuantScale
 from tests.flow.transforms.builders import (
     DYSIGN_TABLE,
     DYSIGN_W1,
@@ -36,7 +36,7 @@ def params(node):
 def collapse(**kwargs):
     before = dysign(**kwargs)
     if kwargs.get("int_input"):  # the streamline step runs this first: a Mul(1/8) after the conv
-        before = before.transform(SplitInputQuant())
+        before = before.transform(SplitQuantScale())
     return before, before.transform(CollapseDynamicSign())
 
 

@@ -15,7 +15,7 @@ from signflow.transforms.pool_order import (
     channel_flips,
     pool_window,
 )
-from signflow.transforms.streamline import AbsorbIntoThreshold, SplitInputQuant
+from signflow.transforms.streamline import AbsorbIntoThreshold, SplitQuantScale
 from tests.flow.transforms.builders import (
     Graph,
     assert_same_outputs,
@@ -114,7 +114,7 @@ def test_threshold_before_pool_3x3_pool_that_floors():
 
 def test_first_layer_scale_moves_behind_the_pool():
     before = pooled(int_input=True, gamma=[1.0, -2.0, 0.5], beta=[0.1, 0.2, -0.3])
-    split = before.transform(SplitInputQuant())
+    split = before.transform(SplitQuantScale())
     mul = split.find_consumers(by_name(split, "conv").output[0])[0]
     assert mul.op_type == "Mul"
     moved = split.transform(MoveScalarMulPastMaxPool())

@@ -7,7 +7,7 @@ from signflow.errors import UserError
 from signflow.transforms.streamline import (
     AbsorbIntoThreshold,
     FoldWeightQuant,
-    SplitInputQuant,
+    SplitQuantScale,
     accumulator,
     affine_chain,
     check_streamlined,
@@ -66,7 +66,7 @@ def _first_layer(scale, pad=None, zero=0.0, fc=False, weights=None):
 @pytest.mark.parametrize("fc", [False, True])
 def test_split_input_quant_moves_the_scale_past_the_layer(fc):
     before = _first_layer(0.125, fc=fc)
-    after = before.transform(SplitInputQuant())
+    after = before.transform(SplitQuantScale())
     ops = op_types(after)
     assert ops[:2] == ["Div", "Quant"] and ops[ops.index("MatMul" if fc else "Conv") + 1] == "Mul"
     div, quant = after.graph.node[:2]
@@ -82,27 +82,79 @@ def test_split_input_quant_moves_the_scale_past_the_layer(fc):
 
 def test_split_input_quant_rescales_the_pad_value():
     before = _first_layer(0.5, pad=-1.0)
-    after = before.transform(SplitInputQuant())
+    after = before.transform(SplitQuantScale())
     assert float(after.get_initializer(by_name(after, "pad").input[2])) == -2.0  # -1 in units of 0.5
     assert_same_outputs(before, after, inputs(before, 10, low=-40, high=40))
 
 
 def test_split_input_quant_refusals():
-    assert refusal(_first_layer(0.5, pad=0.25).transform, SplitInputQuant()) == (
+    assert refusal(_first_layer(0.5, pad=0.25).transform, SplitQuantScale()) == (
         "node 'pad' (Pad): pad value 0.25 is not on the input quantizer's grid")
     expected = ("node 'q_in' (Quant): input quantizer needs a power-of-two scale and zero point 0 to stay exact "
-                "in integer hardware")
-    assert refusal(_first_layer(0.1).transform, SplitInputQuant()) == expected
-    assert refusal(_first_layer(0.125, zero=1.0).transform, SplitInputQuant()) == expected
+                "in integer hardware (got {})")
+    assert refusal(_first_layer(0.1).transform, SplitQuantScale()) == expected.format("scale [0.1]")
+    assert refusal(_first_layer(0.125, zero=1.0).transform, SplitQuantScale()) == expected.format("zero point [1.0]")
+
+
+def _scaled_signs(in_scale, hidden_scale, pool=False, pad=False):
+    """``sign(s_in) -> Conv -> BN -> sign(s_hid) [-> MaxPool] [-> Pad(-s_hid)] -> Conv -> BN -> sign(s_hid)
+    -> Flatten -> MatMul``: Brevitas' ``CommonActQuant`` at 1 bit with a scale, as input and hidden sign."""
+    rng = np.random.default_rng(3)
+    g = Graph([1, 2, 9, 9])
+
+    def bn(x, n):
+        return g.bn(x, rng.normal(size=n), rng.normal(size=n), rng.normal(size=n) * 3, rng.uniform(0.5, 2, n))
+
+    x = g.sign(g.input, name="sign_in", scale=in_scale)
+    x = g.sign(bn(g.conv(x, binary_weights(rng, 3, 2, 3, 3), name="conv0"), 3), name="sign0", scale=hidden_scale)
+    if pool:
+        x = g.maxpool(x, [2, 2], strides=[2, 2], name="pool")
+    if pad:
+        x = g.pad(x, [0, 0, 1, 1, 0, 0, 1, 1], -hidden_scale, name="pad")
+    x = g.sign(bn(g.conv(x, binary_weights(rng, 4, 3, 3, 3), name="conv1"), 4), name="sign1", scale=hidden_scale)
+    width = {(False, False): 5, (True, False): 1, (False, True): 7, (True, True): 3}[pool, pad]
+    return g.model(g.matmul(g.flatten(x), binary_weights(rng, 4 * width * width, 3), name="fc"))
+
+
+@pytest.mark.parametrize("in_scale, hidden_scale, pool, pad", [
+    (2.0, 0.5, False, False), (1.0, 4.0, True, False), (0.5, 2.0, False, True), (2.0, 0.25, True, True)])
+def test_split_quant_scale_moves_sign_scales_past_the_next_layer(in_scale, hidden_scale, pool, pad):
+    before = _scaled_signs(in_scale, hidden_scale, pool, pad)
+    after = before.transform(SplitQuantScale())
+    for name in ("sign_in", "sign0", "sign1"):  # every sign at scale 1, its inputs' layer bound +-1
+        assert float(init_of(after, by_name(after, name))) == 1.0
+    assert value_bound(after, by_name(after, "conv1").input[0]) == 1
+    for layer, scale in (("conv0", in_scale), ("conv1", hidden_scale), ("fc", hidden_scale)):
+        reader = after.find_consumers(by_name(after, layer).output[0])[0]  # a Mul restores a scale other than 1
+        assert (reader.op_type == "Mul" and float(init_of(after, reader)) == scale) == (scale != 1.0)
+    if pad:
+        assert float(after.get_initializer(by_name(after, "pad").input[2])) == -1.0
+    assert_same_outputs(before, after, inputs(before, 10, low=-2, high=2))
+
+
+def test_split_quant_scale_keeps_the_scale_of_a_sign_that_is_the_output():
+    g = Graph([1, 2, 5, 5])
+    rng = np.random.default_rng(4)
+    acc = g.conv(g.sign(g.input, name="sign_in"), binary_weights(rng, 3, 2, 3, 3), name="conv")
+    before = g.model(g.sign(acc, name="out_sign", scale=0.5))
+    after = before.transform(SplitQuantScale())
+    assert op_types(after)[-2:] == ["BipolarQuant", "Mul"] and float(init_of(after, only(after, "Mul"))) == 0.5
+    assert_same_outputs(before, after, inputs(before, 10))
+
+
+def test_split_quant_scale_refuses_a_sign_scale_off_the_power_of_two_grid():
+    assert refusal(_scaled_signs(1.0, 0.75).transform, SplitQuantScale()) == (
+        "node 'sign0' (BipolarQuant): sign (BipolarQuant) needs a scalar power-of-two scale to stay exact in "
+        "integer hardware (got scale [0.75])")
 
 
 def test_split_input_quant_leaves_other_quantizers():
     # scale 1 already: nothing to split
     model = _first_layer(1.0)
-    assert op_types(model.transform(SplitInputQuant())) == op_types(model)
+    assert op_types(model.transform(SplitQuantScale())) == op_types(model)
     # a layer with non-binary weights (e.g. DySign's integer MLP) is not a binary layer: its quantizer stays
     model = _first_layer(0.1, weights=np.full((3, 1, 3, 3), 0.5, dtype=np.float32))
-    assert op_types(model.transform(SplitInputQuant())) == op_types(model)
+    assert op_types(model.transform(SplitQuantScale())) == op_types(model)
 
 
 def test_value_bound_and_accumulator():
@@ -290,7 +342,7 @@ def test_a_multi_bit_hidden_activation_is_refused_by_name_in_streamline(bits):
     acc = g.conv(g.sign(g.input), binary_weights(rng, 3, 2, 3, 3), name="conv")
     hidden = g.quant(g.node("Relu", [acc], name="relu"), 0.5, bits=bits, signed=0, name="act")
     model = g.model(g.conv(hidden, binary_weights(rng, 2, 3, 1, 1), name="conv2"))
-    model = model.transform(SplitInputQuant())  # leaves it: it is no input quantizer
+    model = model.transform(SplitQuantScale())  # leaves it: it is no input quantizer
     assert op_types(model).count("Quant") == 1 and "Div" not in op_types(model)
     assert refusal(check_streamlined, model) == (
         f"node 'act' (Quant): a {bits}-bit activation after a layer is not supported: hidden activations must be "

@@ -13,7 +13,7 @@ from signflow.graph import node_attr
 from signflow.sim.reference import run_graph
 from signflow.transforms.dynamic import CollapseDynamicSign
 from signflow.transforms.pool_order import ThresholdBeforePool
-from signflow.transforms.streamline import AbsorbIntoThreshold, SplitInputQuant
+from signflow.transforms.streamline import AbsorbIntoThreshold, SplitQuantScale
 from signflow.transforms.to_hw import AnnotateHW, AppendLabelSelect, BinaryStreamsAsBits, ToMVAU, stream_kind
 from tests.flow.transforms.builders import (
     Graph,
@@ -54,7 +54,7 @@ def network(int_input=False, published=False, tail=None, conv_pads=False):
     for op, value in tail or []:
         y = g.node(op, [y, value], name=f"tail_{op}")
     model = g.model(y)
-    for transform in (SplitInputQuant(), ThresholdBeforePool(), AbsorbIntoThreshold()):
+    for transform in (SplitQuantScale(), ThresholdBeforePool(), AbsorbIntoThreshold()):
         model = model.transform(transform)
     return step_lower(model, None)
 
