@@ -44,9 +44,9 @@ def step_streamline(model, ctx):
 
     from signflow.transforms.dynamic import CollapseDynamicSign
     from signflow.transforms.pool_order import MoveScalarMulPastMaxPool, ThresholdBeforePool
-    from signflow.transforms.streamline import AbsorbIntoThreshold, FoldWeightQuant, SplitInputQuant, check_streamlined
+    from signflow.transforms.streamline import AbsorbIntoThreshold, FoldWeightQuant, SplitQuantScale, check_streamlined
 
-    for transform in (FoldWeightQuant(), SplitInputQuant(), MoveScalarMulPastMaxPool(), CollapseDynamicSign(),
+    for transform in (FoldWeightQuant(), SplitQuantScale(), MoveScalarMulPastMaxPool(), CollapseDynamicSign(),
                       ThresholdBeforePool(), AbsorbIntoThreshold(), InferShapes()):
         model = model.transform(transform)
     check_streamlined(model)
