@@ -83,7 +83,9 @@ def inside(folder, name):
     folder = Path(folder).resolve()
     target = (folder / name).resolve()
     if folder != target and folder not in target.parents:
-        raise UserError(f"'{name}' would write outside the output folder {folder}")
+        link = next((p for p in [folder / name, *(folder / name).parents] if p.is_symlink()), None)
+        why = f" ({link} is a symbolic link to {target}; remove the link)" if link else ""
+        raise UserError(f"'{name}' would write outside the output folder {folder}{why}")
     return target
 
 

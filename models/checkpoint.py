@@ -6,7 +6,7 @@ import torch
 
 from signflow.errors import UserError
 from signflow.files import atomic_path
-from signflow.models.zoo import ModelConfig, build_model
+from signflow.models.zoo import ModelConfig, build_model, check_field_types
 
 CHECKPOINT = "checkpoint.pt"
 CONFIG = "config.json"
@@ -30,9 +30,11 @@ def read_config(folder):
         raise UserError(f"{folder} is not a training output folder: {CONFIG} is missing (run 'signflow train' first)")
     try:
         doc = json.loads(path.read_text())
-        ModelConfig.from_dict(doc["model"])
+        check_field_types(ModelConfig.from_dict(doc["model"]))
     except (ValueError, KeyError, TypeError) as err:
         raise UserError(f"{path} is corrupt or not a signflow config ({err}); re-run 'signflow train'")
+    except UserError as err:
+        raise UserError(f"{path}: {err}; correct it or re-run 'signflow train'")
     return doc
 
 
@@ -45,8 +47,8 @@ def read_checkpoint(folder):
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises many types for a damaged file
         raise UserError(f"{path} is corrupt or not a checkpoint ({type(err).__name__}); re-run training")
-    if not isinstance(payload, dict) or "model" not in payload:
-        raise UserError(f"{path} is not a signflow checkpoint (no model state); re-run training")
+    if not isinstance(payload, dict) or not isinstance(payload.get("model"), dict):
+        raise UserError(f"{path} is not a signflow checkpoint (its 'model' entry is no state dict); re-run training")
     return payload
 
 
@@ -58,7 +60,7 @@ def load_run(folder):
     model = build_model(cfg)
     try:
         model.load_state_dict(payload["model"])
-    except RuntimeError as err:
+    except (RuntimeError, TypeError, ValueError, AttributeError) as err:  # missing keys, shapes, non-tensors
         first = str(err).strip().splitlines()[1].strip() if "\n" in str(err) else str(err)
         raise UserError(f"checkpoint in {folder} does not match its config ({cfg.model}, {cfg.act}): {first}")
     return model, cfg, payload, doc

@@ -287,6 +287,9 @@ def load_dataset(name, split, data_dir=None, download=True):
     if missing:
         _fetch(name, spec, folder, missing, download)
     x, y = spec.reader(_read_split(spec, folder, split))
+    if len(x) == 0:
+        raise UserError(f"dataset '{name}' in {folder} holds no {split} images; replace its files (delete them to "
+                        "download them again)")
     if x.shape[1:] != spec.in_shape:
         raise UserError(f"dataset '{name}' in {folder} has images of shape {x.shape[1:]}, "
                         f"expected {spec.in_shape}; check the files are the right dataset")

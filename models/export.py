@@ -36,6 +36,8 @@ def export_run(run_dir, out, check_samples=4, seed=0, force=True):
     ``out`` is never one of the run's files; an existing ``out`` is replaced only with ``force`` (the command
     line passes ``--force``; the default suits callers that re-export into their own output folder).
     """
+    if not isinstance(check_samples, int) or not 0 <= check_samples <= 100000:
+        raise UserError(f"--check must be an integer from 0 (no check) to 100000, not {check_samples}")
     run_dir = Path(run_dir)
     out = refuse_overwrite(out, [run_dir / CHECKPOINT, run_dir / CONFIG], force)
     model, cfg, _, _ = load_run(run_dir)

@@ -121,17 +121,42 @@ PUBLISHED_KERNELS = load_published()
 KERNEL_NAMES = sorted(list(PUBLISHED_KERNELS) + list(KERNEL_ALIASES) + list(KERNEL_VALUES))
 
 
+def kernel_numbers(data, source, what):
+    """``data`` as a float64 array, or one line saying why it is not a rectangular array of numbers."""
+    if isinstance(data, (str, bytes, dict)) or data is None:
+        raise UserError(f"{source}: {what} must be a 2-D or 3-D list of numbers, not a {type(data).__name__}")
+    try:
+        array = np.asarray(data, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise UserError(f"{source}: {what} must be a 2-D or 3-D list of numbers with rows of equal length")
+    return array
+
+
+def _npy_numbers(path):
+    data = np.load(path, allow_pickle=False)
+    if not isinstance(data, np.ndarray):  # an .npz archive, whatever the file is called
+        data.close()
+        raise UserError(f"kernel file {path} is an .npz archive, not an .npy array; save one array with numpy.save")
+    return kernel_numbers(data, str(path), "the array")
+
+
 def load_kernel_file(path):
     """Read a kernel from ``.json`` (``{"values": ...}`` or ``{"levels": ...}``) or ``.npy``."""
     path = Path(path)
+    expected = "expected .npy or JSON with 'values' or 'levels'"
     try:
         if path.suffix == ".npy":
-            values = np.load(path, allow_pickle=False)
+            values = _npy_numbers(path)
         else:
             doc = json.loads(path.read_text())
-            values = doc["values"] if "values" in doc else levels_to_values(doc["levels"])
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise UserError(f"cannot read kernel file {path}: {err}; expected .npy or JSON with 'values' or 'levels'")
+            if not isinstance(doc, dict) or not ({"values", "levels"} & set(doc)):
+                raise UserError(f"kernel file {path} holds no 'values' or 'levels' entry; {expected}")
+            key = "values" if "values" in doc else "levels"
+            values = kernel_numbers(doc[key], str(path), f"'{key}'")
+            if key == "levels":
+                values = levels_to_values(values)
+    except (OSError, ValueError) as err:  # unreadable, not JSON, not an .npy (e.g. an .npz renamed)
+        raise UserError(f"cannot read kernel file {path}: {err}; {expected}")
     return validate_kernel(values, source=str(path))
 
 

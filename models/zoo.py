@@ -13,7 +13,7 @@ from torch import nn
 
 from signflow.errors import UserError
 from signflow.models.activations import ACT_KINDS, DITHER_SCALES, SignAct, make_conv_activation
-from signflow.models.kernels import ORIGINS, get_kernel
+from signflow.models.kernels import ORIGINS, get_kernel, kernel_numbers, validate_kernel
 from signflow.models.quant import BinaryAct, BinaryWeight, InputQuant
 
 
@@ -156,8 +156,33 @@ class BinaryInput(nn.Module):
         return self.quant(x)
 
 
+def _is_count(value, top):
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= top
+
+
+def check_field_types(cfg):
+    """Each ``ModelConfig`` field of the type it must have (a config.json may have been edited): one line naming
+    the field, what it must be and what it holds."""
+    def refuse(name, wanted):
+        raise UserError(f"model config '{name}' must be {wanted}, not {getattr(cfg, name)!r:.60}")
+
+    for name in ("model", "act", "kernel", "ste", "dither_scale", "dither_origin"):
+        if not isinstance(getattr(cfg, name), str):
+            refuse(name, "a name (a string)")
+    if cfg.order is not None and not isinstance(cfg.order, str):
+        refuse("order", "a name (a string) or null")
+    if cfg.in_shape is not None and not (isinstance(cfg.in_shape, (list, tuple)) and len(cfg.in_shape) == 3
+                                         and all(_is_count(v, 4096) for v in cfg.in_shape)):
+        refuse("in_shape", "[channels, height, width] of integers in 1..4096, or null")
+    if cfg.classes is not None and not _is_count(cfg.classes, 100000):
+        refuse("classes", "an integer in 1..100000, or null")
+    if cfg.kernel_values is not None:
+        validate_kernel(kernel_numbers(cfg.kernel_values, "model config", "'kernel_values'"), "model config")
+
+
 def build_model(cfg):
     """Build the zoo model ``cfg.model``; fills in ``cfg``'s defaults and kernel values."""
+    check_field_types(cfg)
     if cfg.model not in ZOO:
         raise UserError(f"unknown model '{cfg.model}'; choose one of {', '.join(MODEL_NAMES)}")
     if cfg.act not in ACT_KINDS:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from signflow.builder.steps import STEP_NAMES, STEPS, write_json
+from signflow.builder.steps import NEEDS, STEP_NAMES, STEPS, write_json
 from signflow.errors import StepSkipped, UserError
 from signflow.files import atomic_path, file_sha256, inside, prepare_dir
 from signflow.graph import load_graph
@@ -75,15 +75,28 @@ def load_onnx(path):
     return load_graph(proto)
 
 
-def selected_steps(cfg):
+def selected_steps(cfg, done=()):
+    """The steps to run, in build order. ``--steps`` must list them in build order, and each step's ``NEEDS``
+    must run before it, or be in ``done`` (the steps a resumed build has already run)."""
     names = cfg.steps or STEP_NAMES
     unknown = [n for n in names if n not in STEP_NAMES]
     if unknown:
         raise UserError(f"unknown steps {unknown}; steps are {', '.join(STEP_NAMES)}")
+    for first, second in zip(names, names[1:]):
+        if STEP_NAMES.index(second) <= STEP_NAMES.index(first):
+            raise UserError(f"--steps lists '{second}' after '{first}'; give each step once, in build order "
+                            f"({', '.join(STEP_NAMES)})")
     if cfg.from_step is not None:
         if cfg.from_step not in names:
             raise UserError(f"--from-step '{cfg.from_step}' is not one of the steps {', '.join(names)}")
         names = names[names.index(cfg.from_step):]
+    ran = set(done)
+    for name in names:
+        need = NEEDS.get(name)
+        if need is not None and need not in ran:
+            raise UserError(f"step '{name}' needs the output of '{need}', which this build does not run or has "
+                            f"not run; add '{need}' to --steps (or leave --steps out to run every step)")
+        ran.add(name)
     return [s for s in STEPS if s.name in names]
 
 
@@ -122,6 +135,17 @@ def remove_stale_outputs(out, first_step, keep=()):
                 path.unlink()
 
 
+def _recorded_steps(out):
+    """The steps report.json in ``out`` records as done (or skipped for a missing tool)."""
+    report = out / "report.json"
+    try:
+        doc = json.loads(report.read_text()) if report.is_file() else {}
+    except ValueError:
+        return ()
+    steps = doc.get("steps") if isinstance(doc, dict) else None
+    return tuple(s.get("name") for s in steps or () if isinstance(s, dict) and s.get("status") in ("done", "skipped"))
+
+
 def check_same_model(out, model_path, from_step):
     """A resumed build must continue the build of the same model file."""
     report = out / "report.json"
@@ -153,12 +177,13 @@ def run_build(model_path, cfg):
     from signflow.sim.reference import run_graph
 
     cfg.check()
-    steps = selected_steps(cfg)
+    resumed = cfg.from_step is not None and cfg.from_step != (cfg.steps or STEP_NAMES)[0]
+    if resumed:
+        check_same_model(Path(cfg.output_dir), model_path, cfg.from_step)
+    steps = selected_steps(cfg, done=_recorded_steps(Path(cfg.output_dir)) if resumed else ())
     out = prepare_dir(cfg.output_dir)
     prepare_dir(out / "intermediate")
-    resumed = cfg.from_step is not None and steps[0] is not STEPS[0]
     if resumed:
-        check_same_model(out, model_path, cfg.from_step)
         source = latest_graph(out, before=cfg.from_step)
         if source is None:
             raise UserError(f"cannot resume from '{cfg.from_step}': no earlier step's graph in {out / 'intermediate'}; "

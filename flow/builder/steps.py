@@ -217,6 +217,12 @@ ARTIFACT_STEPS = [step_estimate, step_rtl_codegen, step_rtlsim, step_synth_estim
 OUTPUTS = {"fold": ("folding.json",), "estimate": ("estimate.txt",), "rtl_codegen": ("rtl",), "rtlsim": ("sim",),
            "synth_estimate": ("synth", "synth.txt"), "hls_codegen": ("hls",), "csim": ("csim",),
            "vivado_project": ("vivado",), "driver": ("deploy", "board_sim"), "package": ("deploy.zip",)}
+#: the step whose output each step reads (its graph, or the files it wrote); a build that runs a step must run
+#: that one before it, or resume (--from-step) after a build that ran it
+NEEDS = {"streamline": "tidy", "lower": "streamline", "to_hw": "lower", "fold": "to_hw", "estimate": "fold",
+         "rtl_codegen": "fold", "rtlsim": "rtl_codegen", "synth_estimate": "rtl_codegen", "hls_codegen": "fold",
+         "csim": "hls_codegen", "hls_synth": "hls_codegen", "vivado_project": "rtl_codegen",
+         "bitstream": "vivado_project", "driver": "vivado_project", "package": "driver"}
 STEPS = [Step(f.__name__[len("step_"):], f, graph=f in GRAPH_STEPS, outputs=OUTPUTS.get(f.__name__[len("step_"):], ()))
          for f in GRAPH_STEPS + ARTIFACT_STEPS]
 STEP_NAMES = [s.name for s in STEPS]

@@ -30,12 +30,28 @@ def built_graph(build_dir):
     return load_graph(graph)
 
 
-def load_input(path):
-    """A float32 array from ``.npy`` (never unpickled)."""
+def load_input(path, in_shape):
+    """A float32 batch ``[N, *in_shape]`` from ``.npy`` (never unpickled): at least one frame, real and finite."""
     try:
-        return np.load(path, allow_pickle=False).astype(np.float32)
+        data = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as err:
         raise UserError(f"cannot read input {path}: {err}; give a numeric .npy array")
+    if not isinstance(data, np.ndarray):  # np.load opens an .npz archive, whatever the file is called
+        data.close()
+        raise UserError(f"input {path} is an .npz archive, not an .npy array; save one array with numpy.save")
+    shape = [int(size) for size in in_shape]
+    if not (np.issubdtype(data.dtype, np.integer) or np.issubdtype(data.dtype, np.floating)
+            or data.dtype == np.bool_):
+        raise UserError(f"input {path} holds {data.dtype} values; give real numbers (float or integer)")
+    if data.ndim != len(shape) + 1 or list(data.shape[1:]) != shape:
+        raise UserError(f"input {path} has shape {list(data.shape)}; the model takes [N, {', '.join(map(str, shape))}]")
+    if len(data) == 0:
+        raise UserError(f"input {path} holds no frames (shape {list(data.shape)}); give at least one")
+    data = data.astype(np.float32)
+    if not np.all(np.isfinite(data)):
+        raise UserError(f"input {path} holds NaN or infinite values (first at frame "
+                        f"{int(np.argwhere(~np.isfinite(data))[0][0])}); give finite numbers")
+    return data
 
 
 def add_parser(subparsers):
@@ -59,7 +75,7 @@ def run(args):
     build = Path(args.build_dir)
     inputs = [args.input, build / "report.json", latest_graph(build)]  # never written over, even with --force
     out = prepare_file(refuse_overwrite(args.output, inputs, args.force))
-    x = load_input(args.input)
+    x = load_input(args.input, graph.get_tensor_shape(graph.graph.input[0].name)[1:])
     y = FastGraph(graph)(x)
     with atomic_path(out) as tmp:
         with open(tmp, "wb") as handle:

@@ -48,7 +48,7 @@ def run(args):
         raise UserError("--frames must be at least 1")
     shape = graph.get_tensor_shape(graph.graph.input[0].name)[1:]
     if args.input:
-        x = load_input(args.input)[:args.frames]
+        x = load_input(args.input, shape)[:args.frames]
     else:
         x = np.random.default_rng(args.seed).uniform(-1, 1, (args.frames, *shape)).astype(np.float32)
     if args.driver:
