@@ -59,6 +59,22 @@ def refuse_overwrite(path, inputs=(), force=False, what="output file", exists=No
     return path
 
 
+def refuse_foreign_folder(path, marker, option, keep=()):
+    """Check that output folder ``path`` is new, empty, or an earlier output of the same command (it holds
+    ``marker``, a file that command writes): the command replaces its own subfolders there, so it may not
+    write into a folder of other files. Entries in ``keep`` (the command's inputs) do not count."""
+    path = Path(path)
+    if not path.is_dir() or (path / marker).exists():
+        return path
+    keep = {Path(k).resolve() for k in keep if k}
+    others = sorted(entry.name for entry in path.iterdir() if entry.resolve() not in keep)
+    if others:
+        shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+        raise UserError(f"{option} {path} holds other files ({shown}) and no earlier output of this command "
+                        f"(no {marker}); choose a new or empty folder")
+    return path
+
+
 _UMASK_LOCK = threading.Lock()
 
 

@@ -154,7 +154,7 @@ def load_kernel_file(path):
             key = "values" if "values" in doc else "levels"
             values = kernel_numbers(doc[key], str(path), f"'{key}'")
             if key == "levels":
-                values = levels_to_values(values)
+                values = levels_to_values(values.astype(np.int64) if np.all(values == np.round(values)) else values)
     except (OSError, ValueError) as err:  # unreadable, not JSON, not an .npy (e.g. an .npz renamed)
         raise UserError(f"cannot read kernel file {path}: {err}; {expected}")
     return validate_kernel(values, source=str(path))

@@ -17,7 +17,7 @@ import numpy as np
 
 from signflow.builder.steps import NEEDS, STEP_NAMES, STEPS, write_json
 from signflow.errors import StepSkipped, UserError
-from signflow.files import atomic_path, file_sha256, inside, prepare_dir
+from signflow.files import atomic_path, file_sha256, inside, prepare_dir, refuse_foreign_folder
 from signflow.graph import load_graph
 
 
@@ -118,21 +118,32 @@ def model_digest(path):
     return file_sha256(path)
 
 
-def remove_stale_outputs(out, first_step, keep=()):
-    """Remove what ``first_step`` and every later step wrote (their results would no longer follow from the
-    graph), except the paths in ``keep`` (the build's own inputs, e.g. a folding file in the folder)."""
+def stale_outputs(out, first_step, keep=()):
+    """What ``first_step`` and every later step write and ``out`` holds (their results would no longer follow
+    from the graph), except the paths in ``keep`` (the build's own inputs, e.g. a folding file in the folder).
+    Every output path is checked to stay inside ``out`` first, so a refusal removes nothing."""
     keep = {Path(k).resolve() for k in keep if k}
     later = STEPS[[s.name for s in STEPS].index(first_step):]
-    for step in later:
-        paths = list(step.outputs) + ([intermediate_path(out, step.name).relative_to(out)] if step.graph else [])
-        for name in paths:
-            path = inside(out, name)
-            if path in keep or any(path in k.parents for k in keep):
-                continue
-            if path.is_dir():
-                shutil.rmtree(path)
-            elif path.exists():
-                path.unlink()
+    paths = [inside(out, name) for step in later
+             for name in list(step.outputs) + ([intermediate_path(out, step.name).relative_to(out)] if step.graph else [])]
+    return [path for path in paths if path.exists() and path not in keep and not any(path in k.parents for k in keep)]
+
+
+def remove(paths):
+    for path in paths:
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
+def resumed_graph(cfg):
+    """The graph a build resumed at ``cfg.from_step`` starts from: the one its previous graph step saved."""
+    source = latest_graph(cfg.output_dir, before=cfg.from_step)
+    if source is None:
+        raise UserError(f"cannot resume from '{cfg.from_step}': no earlier step's graph in "
+                        f"{Path(cfg.output_dir) / 'intermediate'}; run the build from the start")
+    return load_graph(source)
 
 
 def _recorded_steps(out):
@@ -181,19 +192,14 @@ def run_build(model_path, cfg):
     if resumed:
         check_same_model(Path(cfg.output_dir), model_path, cfg.from_step)
     steps = selected_steps(cfg, done=_recorded_steps(Path(cfg.output_dir)) if resumed else ())
+    model = resumed_graph(cfg) if resumed else load_onnx(model_path)
+    refuse_foreign_folder(cfg.output_dir, "report.json", "output folder", keep=[model_path, cfg.folding_file])
+    stale = stale_outputs(cfg.output_dir, steps[0].name, keep=[model_path, cfg.folding_file])  # checks every path
     out = prepare_dir(cfg.output_dir)
     prepare_dir(out / "intermediate")
-    if resumed:
-        source = latest_graph(out, before=cfg.from_step)
-        if source is None:
-            raise UserError(f"cannot resume from '{cfg.from_step}': no earlier step's graph in {out / 'intermediate'}; "
-                            "run the build from the start")
-        model = load_graph(source)
-    else:
-        model = load_onnx(model_path)
     needs_check = cfg.verify and any(s.graph for s in steps)
     reference = load_graph(intermediate_path(out, "tidy")) if resumed and needs_check else None
-    remove_stale_outputs(out, steps[0].name, keep=[model_path, cfg.folding_file])
+    remove(stale)
     report = Report(out / "report.json", resume=resumed)
     if not resumed:
         report.doc["source"] = {"model": str(Path(model_path).resolve()), "sha256": model_digest(model_path)}

@@ -12,14 +12,15 @@ from pathlib import Path
 import numpy as np
 
 from signflow.errors import UserError
-from signflow.files import prepare_dir
+from signflow.files import prepare_dir, refuse_foreign_folder
 
 
 def add_parser(subparsers):
     p = subparsers.add_parser("demo", help="train, export, build and simulate the digits DeSign CNN",
                               description="Main job on the bundled digits data: train -> export -> build -> "
                                           "RTL and HLS C++ -> simulation of the test set (Verilator, g++).")
-    p.add_argument("--out", default="out/demo", help="output folder (default: out/demo)")
+    p.add_argument("--out", default="out/demo", help="output folder (default: out/demo); an earlier demo's is "
+                                                     "replaced, a folder of other files refused")
     p.add_argument("--epochs", type=int, default=15, help="training epochs (default: 15)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.add_argument("--target-fps", type=float, default=100000, help="folding target (default: 100000)")
@@ -37,7 +38,10 @@ def run(args):
     from signflow.models.zoo import ModelConfig
     from signflow.sim import csim, rtlsim
 
-    out = prepare_dir(args.out)
+    if args.epochs < 1:
+        raise UserError(f"--epochs must be at least 1, not {args.epochs}")
+    BuildConfig(target_fps=args.target_fps).check()  # before minutes of training
+    out = prepare_dir(refuse_foreign_folder(args.out, "model.onnx", "--out"))
     run_dir = out / "train"
     model_cfg = ModelConfig(model="digits", act="design", kernel="design2x2")
     metrics = train(model_cfg, TrainConfig(dataset="digits", epochs=args.epochs, seed=args.seed, out=str(run_dir)))

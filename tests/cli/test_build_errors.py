@@ -105,3 +105,61 @@ def test_step_check_names_first_differing_layer(order, tmp_path):
         tensor = streamlined.find_consumers(tensor)[0].output[0]
     with pytest.raises(UserError, match=f"first difference at node '[^']*' \\([A-Za-z]+\\), tensor '{tensor}'"):
         check_equal(tidy, streamlined, x, "streamline")
+
+
+def _model(tmp_path, scratch):
+    scratch("model.onnx")
+
+
+def _symlinked_rtl(tmp_path, scratch):
+    """An earlier build whose rtl/ was replaced by a link out of the folder."""
+    import shutil
+
+    scratch("model.onnx")
+    scratch("build", "b")
+    shutil.rmtree(tmp_path / "b" / "rtl")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "b" / "rtl").symlink_to(tmp_path / "elsewhere")
+
+
+def _foreign_folder(tmp_path, scratch):
+    """A user's folder: a build would replace its deploy/ (a build's own output folder) with its own."""
+    scratch("model.onnx")
+    (tmp_path / "b" / "deploy").mkdir(parents=True)
+    (tmp_path / "b" / "notes.txt").write_text("mine")
+
+
+#: (id, setup, arguments after 'build', fragment): refused before anything is written
+START_CASES = [
+    ("missing model", None, ["nope.onnx"], "nope.onnx does not exist"),
+    ("steps out of order", _model, ["model.onnx", "--steps", "estimate,tidy"],
+     "--steps lists 'tidy' after 'estimate'; give each step once, in build order (tidy, streamline"),
+    ("step twice", _model, ["model.onnx", "--steps", "tidy,tidy"], "--steps lists 'tidy' after 'tidy'"),
+    ("rtlsim on a fresh folder", _model, ["model.onnx", "--steps", "rtlsim"],
+     "step 'rtlsim' needs the output of 'rtl_codegen', which this build does not run or has not run"),
+    ("estimate without fold", _model, ["model.onnx", "--steps", "tidy,streamline,lower,to_hw,estimate"],
+     "step 'estimate' needs the output of 'fold'"),
+    ("no steps", _model, ["model.onnx", "--steps", ",,,"], "--steps: steps must be a non-empty list of step names"),
+    ("unknown step", _model, ["model.onnx", "--steps", "tidy,optimise"], "unknown steps ['optimise']"),
+    ("resume without a build", _model, ["model.onnx", "--from-step", "estimate"],
+     "cannot resume from 'estimate': b/report.json does not record which model b was built from"),
+    ("symlinked rtl folder", _symlinked_rtl, ["model.onnx"], "'rtl' would write outside the output folder"),
+    ("folder of other files", _foreign_folder, ["model.onnx"],
+     "output folder b holds other files (deploy, notes.txt) and no earlier output of this command (no report.json)"),
+]
+
+
+@pytest.mark.parametrize("setup, extra, fragment", [c[1:] for c in START_CASES], ids=[c[0] for c in START_CASES])
+def test_build_refuses_before_it_starts(setup, extra, fragment, refused, scratch, tmp_path):
+    if setup is not None:
+        setup(tmp_path, scratch)
+    refused(["build"] + extra + ["--out", "b", "--quiet"], fragment)
+    assert not (tmp_path / "elsewhere").exists() or not any((tmp_path / "elsewhere").iterdir())
+
+
+def test_resume_of_another_model_is_refused(refused, scratch, tmp_path, digits_run):
+    scratch("build", "b")
+    other = tmp_path / "other.onnx"
+    export_model(random_model("digits", "sign"), [1, 8, 8], other)
+    refused(["build", "other.onnx", "--out", "b", "--from-step", "estimate"],
+            "cannot resume from 'estimate': b was built from another model")
