@@ -4,10 +4,9 @@ import functools
 
 import numpy as np
 import pytest
-from qonnx.custom_op.registry import getCustomOp
 
 from signflow.packing import write_memh
-from tests.flow.ops.conftest import one_node_model, run_model
+from tests.flow.ops.conftest import one_mvau, run_model
 from tests.hls.csim import FORMS, assert_beats_equal, build_driver, run_driver, write_beats
 
 FRAMES = 2
@@ -44,14 +43,7 @@ def make_case(case):
         else:
             peak = mw * 2 ** (in_bits - 1)
             consts["t"] = rng.integers(-peak // 4, peak // 4 + 1, (mh, phases))
-    # an MVAU as flow/transforms/to_hw.py makes it (ToMVAU; no sliding window in front), folded
-    model = one_node_model(
-        "MVAU", {"x": x}, (FRAMES, *pixel, mh), consts=consts, MW=mw, MH=mh, PE=pe, SIMD=simd, input_mode=input_mode,
-        in_bits=in_bits, output_mode=output_mode, period=list(period), pool=list(pool), channels=0,
-        out_dtype="BINARY" if output_mode == "threshold" else "INT32")
-    op = getCustomOp(model.graph.node[0])
-    op.set_nodeattr("in_shape", [*pixel, mw])  # the HW attributes of AnnotateHW: the shapes without the batch
-    op.set_nodeattr("out_shape", [*pixel, mh])
+    op, model = one_mvau(x, consts, mw, mh, pe, simd, input_mode, in_bits, output_mode, period, pool)
     return op, model, x, run_model(model, {"x": x})
 
 

@@ -8,11 +8,10 @@ import os
 import cocotb
 import numpy as np
 import pytest
-from qonnx.custom_op.registry import getCustomOp
 
 from signflow.ops.mvau import mvau
 from signflow.packing import pack, pack_words, unpack, write_memh
-from tests.flow.ops.conftest import one_node_model, run_model
+from tests.flow.ops.conftest import one_mvau, run_model
 from tests.rtl.axis import VARIANTS, StreamSink, StreamSource, reset, run_bench
 
 MIN_FRAMES = 2  # frames per variant (more for tiny frames, so the timing check spans >= 64 cycles)
@@ -70,14 +69,7 @@ def make_case(name):
         thresholds = np.where(kind < 0.1, lo - rng.integers(0, 4, size=(mh, phases)), thresholds)
         thresholds = np.where(kind > 0.9, hi + 1 + rng.integers(0, 4, size=(mh, phases)), thresholds)
         consts["t"] = thresholds
-    # an MVAU as flow/transforms/to_hw.py makes it (ToMVAU; no sliding window in front), folded
-    model = one_node_model(
-        "MVAU", {"x": x}, (frames, *pixel, mh), consts=consts, MW=mw, MH=mh, PE=pe, SIMD=simd, input_mode=input_mode,
-        in_bits=in_bits, output_mode=output_mode, period=list(period), pool=list(pool), channels=0,
-        out_dtype="BINARY" if output_mode == "threshold" else "INT32")
-    op = getCustomOp(model.graph.node[0])
-    op.set_nodeattr("in_shape", [*pixel, mw])  # the HW attributes of AnnotateHW: the shapes without the batch
-    op.set_nodeattr("out_shape", [*pixel, mh])
+    op, model = one_mvau(x, consts, mw, mh, pe, simd, input_mode, in_bits, output_mode, period, pool)
     if output_mode == "threshold":  # mvau_threshold_words would wrap a threshold ACC_BITS cannot hold
         acc_bits = op.acc_width()
         assert -(1 << (acc_bits - 1)) <= thresholds.min() and thresholds.max() < 1 << (acc_bits - 1)

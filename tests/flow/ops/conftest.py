@@ -21,6 +21,22 @@ def one_node_model(op_type, inputs, out_shape, consts=(), **attrs):
     return ModelWrapper(qonnx_make_model(graph))
 
 
+def one_mvau(x, consts, mw, mh, pe, simd, input_mode, in_bits, output_mode, period, pool):
+    """``(op, model)``: a folded MVAU as flow/transforms/to_hw.py makes it (ToMVAU, no sliding window in front),
+    alone in a graph, fed ``x`` ``[N, (H, W,) MW]``; with the shapes AnnotateHW gives it (without the batch)."""
+    from qonnx.custom_op.registry import getCustomOp
+
+    pixel = tuple(x.shape[1:-1])
+    model = one_node_model(
+        "MVAU", {"x": x}, (len(x), *pixel, mh), consts=consts, MW=mw, MH=mh, PE=pe, SIMD=simd, input_mode=input_mode,
+        in_bits=in_bits, output_mode=output_mode, period=list(period), pool=list(pool), channels=0,
+        out_dtype="BINARY" if output_mode == "threshold" else "INT32")
+    op = getCustomOp(model.graph.node[0])
+    op.set_nodeattr("in_shape", [*pixel, mw])
+    op.set_nodeattr("out_shape", [*pixel, mh])
+    return op, model
+
+
 def run_model(model, inputs):
     """Execute ``model`` through qonnx; returns its output ``y``."""
     return execute_onnx(model, {name: np.asarray(v, np.float32) for name, v in inputs.items()})["y"]
