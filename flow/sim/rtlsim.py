@@ -175,7 +175,7 @@ def _failure(done):
             reason = f"killed by signal {-done.returncode}"
     else:
         reason = f"exit code {done.returncode}"
-    text = done.stderr.strip()[-300:]
+    text = (done.stderr.strip() or done.stdout.strip())[-300:]  # Verilator's $error and $stop go to stdout
     return f"{text} ({reason})" if text else reason
 
 

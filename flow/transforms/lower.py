@@ -62,6 +62,10 @@ class LowerConv(Transformation):
             source = pad.input[0] if pad is not None else conv.input[0]
             weights = const(model, conv.input[1])  # Cout, Cin, kh, kw
             cout, cin, kh, kw = weights.shape
+            if max(pads[0], pads[2]) >= kh or max(pads[1], pads[3]) >= kw:  # sliding_window.sv / .hpp
+                raise node_error(pad if pad is not None else conv,
+                                 f"padding {pads} (top, left, bottom, right) before a {kh}x{kw} convolution is not "
+                                 "supported: the sliding-window cores pad each side by less than the kernel")
             in_shape = model.get_tensor_shape(source)
             out_shape = model.get_tensor_shape(conv.output[0])
             t_in = _new_tensor(model, _nhwc(in_shape))
