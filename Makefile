@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= out/demo
 
-.PHONY: demo test test-fast test-slow bench lint clean
+.PHONY: demo test test-fast test-slow fuzz bench lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,13 @@ test-fast: $(STAMP)
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist worksteal -q -m slow
+
+# the fuzzer (tests/flow/test_fuzz.py): N random Brevitas networks from seed SEED; `make fuzz SEED=17 N=1` replays one
+SEED ?= 0
+N ?= 300
+JOBS ?= 2
+fuzz: $(STAMP)
+	SIGNFLOW_FUZZ_SEEDS=$(SEED):$(N) $(BIN)/python -m pytest -n $(JOBS) --dist worksteal -q tests/flow/test_fuzz.py::test_fuzz
 
 bench: $(STAMP)
 	$(BIN)/python bench/activations.py

@@ -17,48 +17,22 @@ from signflow.builder.steps import GRAPH_STEP_NAMES
 from signflow.cli.run import built_graph
 from signflow.errors import UserError
 from signflow.graph import load_graph
-from signflow.models.activations import BinarySign, DitherSign, DynamicSign, SignAct
+from signflow.models.activations import SignAct
 from signflow.models.export import export_model
-from signflow.models.kernels import get_kernel
-from signflow.models.quant import BinaryAct, BinaryWeight, InputQuant
+from signflow.models.quant import BinaryWeight, InputQuant
 from signflow.sim.fast import FastGraph
 from signflow.sim.reference import run_graph
 from signflow.transforms.to_hw import POOL_OPS
+from tests.fuzz_nets import ConvSpec, FuzzNet, NetSpec
 from tests.helpers import randomize_batchnorm
 
 
-class PooledNet(nn.Module):
-    """Convs (each optionally padded with -1 before it and pooled before its activation), then one FC."""
-
-    def __init__(self, in_shape, convs, act, kernel=None, binary_input=False, scale="gamma", origin="corner",
-                 classes=5):
-        super().__init__()
-        self.in_shape = list(in_shape)
-        channels, height, width = in_shape
-        self.input_quant = qnn.QuantIdentity(act_quant=BinaryAct if binary_input else InputQuant)
-        layers = []
-        for out_ch, pad, pool in convs:
-            if pad:
-                layers.append(nn.ConstantPad2d(pad, -1.0))
-            layers.append(qnn.QuantConv2d(channels, out_ch, 3, bias=False, weight_quant=BinaryWeight))
-            height, width = height + 2 * pad - 2, width + 2 * pad - 2
-            if pool:
-                layers.append(nn.MaxPool2d(pool))
-                height, width = height // pool, width // pool
-            if act == "bare":  # a sign with no BatchNorm: threshold 0
-                layers.append(BinarySign())
-            elif act == "design":
-                layers.append(DitherSign(out_ch, kernel, scale=scale, origin=origin))
-            elif act == "dysign":
-                layers.append(DynamicSign(out_ch))
-            else:
-                layers.append(SignAct(out_ch))
-            channels = out_ch
-        self.features = nn.Sequential(*layers)
-        self.fc = qnn.QuantLinear(channels * height * width, classes, bias=False, weight_quant=BinaryWeight)
-
-    def forward(self, x):
-        return self.fc(torch.flatten(self.features(self.input_quant(x)), 1))
+def PooledNet(in_shape, convs, act, kernel=None, binary_input=False, scale="gamma", origin="corner",  # noqa: N802
+              classes=5):
+    """3x3 convs as ``(channels, pad, pool)`` (each optionally padded with -1 before it and pooled before its
+    activation), then one FC: the fuzzer's network (tests/fuzz_nets.py) in the published order."""
+    layers = [ConvSpec(channels, 3, pad, pool, "published", act, kernel, scale, origin) for channels, pad, pool in convs]
+    return FuzzNet(NetSpec(0, list(in_shape), binary_input, layers, classes=classes))
 
 
 def pool_bits(node):
@@ -105,7 +79,7 @@ def test_random_brevitas_nets_published_order(case, tmp_path):
     in_shape, convs = STACKS[case % len(STACKS)]
     kernel = KERNELS[case % len(KERNELS)]
     torch.manual_seed(case)
-    model = PooledNet(in_shape, convs, "design", get_kernel(kernel), binary_input=bool(case % 2),
+    model = PooledNet(in_shape, convs, "design", kernel, binary_input=bool(case % 2),
                       scale=["gamma", "raw"][case // 2 % 2], origin=["corner", "centre"][case // 4 % 2])
     with torch.no_grad():
         near_zero_gamma(model, case)
@@ -129,7 +103,7 @@ def test_other_kinds_published_order(act, tmp_path):
 def test_complemented_channels_are_absorbed(tmp_path):
     """Every gamma negative: every channel pools as an AND; the next layer takes the complement."""
     torch.manual_seed(4)
-    model = PooledNet((1, 10, 10), [(6, 0, 2), (4, 1, 2)], "design", get_kernel("threshold_2x2_v2"))
+    model = PooledNet((1, 10, 10), [(6, 0, 2), (4, 1, 2)], "design", "threshold_2x2_v2")
     with torch.no_grad():
         randomize_batchnorm(model, 4)
         for bn in model.modules():
@@ -189,7 +163,7 @@ def test_published_order_through_rtl_and_csim(binary_input, tmp_path):
     back-pressure) and the HLS C simulation, bit-exact with the reference."""
     torch.manual_seed(5)
     model = PooledNet((2, 11, 13), [(6, 0, 2), (8, 1, 2)], "design",
-                      get_kernel("threshold_2x2x4_shifting_n1_right_v1"), binary_input=binary_input)
+                      "threshold_2x2x4_shifting_n1_right_v1", binary_input=binary_input)
     with torch.no_grad():
         near_zero_gamma(model, 5)
     path = tmp_path / "model.onnx"
