@@ -7,27 +7,40 @@ from signflow.errors import UserError
 
 @dataclass(frozen=True)
 class Board:
-    #: Xilinx part number
+    #: FPGA part: a Xilinx part number (Zynq boards) or a Lattice ECP5 device such as LFE5U-85F
     part: str
-    #: LUTs on the device
+    #: LUTs on the device (6-input on Xilinx, 4-input on ECP5)
     luts: int
     #: flip-flops on the device
     ffs: int
-    #: 18 Kb block RAMs on the device (two per BRAM36)
+    #: 18 Kb block RAMs on the device (two per BRAM36; an ECP5 EBR is one)
     brams18: int
-    #: DSP slices on the device
+    #: DSP slices (ECP5: 18x18 multipliers) on the device
     dsps: int
-    #: processing system: "ps7" (Zynq-7000) or "psu" (Zynq UltraScale+)
-    ps_kind: str
+    #: processing system: "ps7" (Zynq-7000) or "psu" (Zynq UltraScale+); "" on ECP5 boards
+    ps_kind: str = ""
     #: Vivado board part (board files give the DDR and MIO presets), used when installed
-    board_part: str
+    board_part: str = ""
+    #: "zynq" (Vivado project, bitstream, PYNQ driver) or "ecp5" (Yosys, nextpnr and ecppack: steps pnr, bitstream)
+    family: str = "zynq"
+    #: ECP5 package, as nextpnr-ecp5 names it
+    package: str = ""
+    #: the board oscillator: its pin and frequency (ECP5 boards; the PLL derives the build's clock from it)
+    clock_pin: str = ""
+    clock_mhz: float = 0.0
 
 
 BOARDS = {
     "pynq-z1": Board("xc7z020clg400-1", 53200, 106400, 280, 220, "ps7", "www.digilentinc.com:pynq-z1:part0:1.0"),
     "pynq-z2": Board("xc7z020clg400-1", 53200, 106400, 280, 220, "ps7", "tul.com.tw:pynq-z2:part0:1.0"),
     "zcu104": Board("xczu7ev-ffvc1156-2-e", 230400, 460800, 624, 1728, "psu", "xilinx.com:zcu104:part0:1.1"),
+    # Lattice ECP5 boards, built with open tools only (an 85F OrangeCrab is one more line)
+    "ulx3s": Board("LFE5U-85F", 83640, 83640, 208, 156, family="ecp5", package="CABGA381", clock_pin="G2",
+                   clock_mhz=25.0),
+    "orangecrab": Board("LFE5U-25F", 24288, 24288, 56, 28, family="ecp5", package="CSFBGA285", clock_pin="A9",
+                        clock_mhz=48.0),
 }
+FAMILIES = ("zynq", "ecp5")
 
 
 #: a Xilinx part number: family, device, package, speed grade (and temperature), e.g. xc7z020clg400-1,
@@ -38,13 +51,37 @@ BOARD_PART_PATTERN = re.compile(r"[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]
 PS_KINDS = ("ps7", "psu")
 
 
+#: a Lattice ECP5 device (LFE5U, LFE5UM, LFE5UM5G; 12k to 85k LUTs) and a package name
+ECP5_PART_PATTERN = re.compile(r"LFE5U(M|M5G)?-(12|25|45|85)F")
+PACKAGE_PATTERN = re.compile(r"[A-Z]+[0-9]+")
+PIN_PATTERN = re.compile(r"[A-Z]+[0-9]+")
+
+
+def nextpnr_device(part):
+    """nextpnr-ecp5's device flag of an ECP5 part: LFE5U-85F -> --85k, LFE5UM5G-45F -> --um5g-45k."""
+    match = ECP5_PART_PATTERN.fullmatch(part)
+    variant = f"u{match.group(1).lower()}-" if match.group(1) else ""
+    return f"--{variant}{match.group(2)}k"
+
+
 def is_part(value):
     """True when ``value`` is a string shaped like a Xilinx part number."""
     return isinstance(value, str) and len(value) <= 40 and PART_PATTERN.fullmatch(value) is not None
 
 
 def check_board(board):
-    """``board`` if its part, board part and PS kind are what the TCL scripts may hold; else a UserError."""
+    """``board`` if its part, board part and PS kind (ECP5: device, package, clock pin) are what the generated
+    scripts may hold; else a UserError."""
+    if board.family not in FAMILIES:
+        raise UserError(f"board family must be one of {', '.join(FAMILIES)}, not {board.family!r:.80}")
+    if board.family == "ecp5":
+        if not ECP5_PART_PATTERN.fullmatch(board.part):
+            raise UserError(f"ECP5 device must be like LFE5U-85F, not {board.part!r:.80}")
+        if not PACKAGE_PATTERN.fullmatch(board.package) or not PIN_PATTERN.fullmatch(board.clock_pin) \
+                or not 1 <= board.clock_mhz <= 400:
+            raise UserError(f"ECP5 board needs a package like CABGA381, a clock pin like G2 and a clock of 1..400 "
+                            f"MHz, not {board.package!r:.20}, {board.clock_pin!r:.20}, {board.clock_mhz!r:.20}")
+        return board
     if not is_part(board.part):
         raise UserError(f"FPGA part must be a Xilinx part number like xc7z020clg400-1, not {board.part!r:.80}")
     if board.board_part and not BOARD_PART_PATTERN.fullmatch(board.board_part):

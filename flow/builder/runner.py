@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from signflow.boards import get_board
 from signflow.builder.steps import NEEDS, STEP_NAMES, STEPS, write_json
 from signflow.errors import StepSkipped, UserError
 from signflow.files import atomic_path, file_sha256, inside, prepare_dir, refuse_foreign_folder
@@ -75,6 +76,10 @@ def load_onnx(path):
     return load_graph(proto)
 
 
+#: what each board family's route is, for the notes of the steps another family's boards skip
+ROUTES = {"zynq": "Vivado route of Zynq boards", "ecp5": "open route of ECP5 boards (pnr, bitstream)"}
+
+
 def selected_steps(cfg, done=()):
     """The steps to run, in build order. ``--steps`` must list them in build order, and each step's ``NEEDS``
     must run before it, or be in ``done`` (the steps a resumed build has already run)."""
@@ -90,9 +95,13 @@ def selected_steps(cfg, done=()):
         if cfg.from_step not in names:
             raise UserError(f"--from-step '{cfg.from_step}' is not one of the steps {', '.join(names)}")
         names = names[names.index(cfg.from_step):]
+    family = get_board(cfg.board).family
     ran = set(done)
     for name in names:
         need = NEEDS.get(name)
+        need = need.get(family) if isinstance(need, dict) else need
+        if STEPS[STEP_NAMES.index(name)].family not in (None, family):
+            continue  # skipped on this board: needs nothing
         if need is not None and need not in ran:
             raise UserError(f"step '{name}' needs the output of '{need}', which this build does not run or has "
                             f"not run; add '{need}' to --steps (or leave --steps out to run every step)")
@@ -207,12 +216,16 @@ def run_build(model_path, cfg):
     report.doc.pop("error", None)
     report.save()
     ctx = BuildContext(cfg, out, report.doc)
+    family = get_board(cfg.board).family
     x = expected = None
     with StepProgress([s.name for s in steps], quiet=cfg.quiet) as progress:
         for step in steps:
             progress.start(step.name)
             start = time.perf_counter()
             try:
+                if step.family not in (None, family):
+                    raise StepSkipped(f"{step.name} belongs to the {ROUTES[step.family]}; board '{cfg.board}' is "
+                                      f"built by the {ROUTES[family]}")
                 with seeded_names(step.name):
                     result = step.run(model, ctx)
                 if step.graph:

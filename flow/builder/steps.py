@@ -26,6 +26,9 @@ class Step:
     #: what the step writes, relative to the output folder (besides a graph step's intermediate/ graph); removed
     #: before the step runs again, so nothing of an earlier build survives looking current
     outputs: tuple = ()
+    #: the board family whose route the step belongs to ("zynq": Vivado and PYNQ, "ecp5": open tools), or None
+    #: for every board; the runner skips it, with a note, for boards of the other family
+    family: str = None
 
 
 # ---------------------------------------------------------------- graph steps
@@ -186,8 +189,30 @@ def step_vivado_project(model, ctx):
     generate(cfg.output_dir, board, cfg.clock_ns)
 
 
+def step_pnr(model, ctx):
+    """ECP5 boards: Yosys synth_ecp5, nextpnr-ecp5 place and route at the build's clock (pnr/); utilization,
+    routed Fmax and critical path into report.json. A missed clock fails the build unless allow_timing_fail."""
+    from signflow.vendor.ecp5 import place_and_route
+
+    cfg = ctx.cfg
+    figures = place_and_route(ctx.path("rtl"), ctx.path("pnr"), get_board(cfg.board), 1000.0 / cfg.clock_ns,
+                              cfg.allow_timing_fail)
+    cycles = (ctx.figures.get("estimate") or {}).get("bottleneck_cycles")
+    if cycles:  # the frame rate at the clock the routed design reaches, beside the target's
+        figures["fps_at_fmax"] = round(figures["fmax_mhz"] * 1e6 / cycles, 1)
+        figures["fps_at_target"] = round(figures["target_mhz"] * 1e6 / cycles, 1)
+    return {"pnr": figures}
+
+
 def step_bitstream(model, ctx):
-    """Vivado: the bitstream and hardware handoff into deploy/ (skipped with a note without vivado)."""
+    """The bitstream into deploy/: ECP5 boards with ecppack from the pnr step's routed design; Zynq boards with
+    Vivado, with its hardware handoff (skipped with a note without vivado)."""
+    if get_board(ctx.cfg.board).family == "ecp5":
+        from signflow.vendor.ecp5 import pack_bitstream
+
+        bit = ctx.path("deploy") / "signflow_top.bit"
+        return {"bitstream": {"tool": "ecppack", "file": "deploy/signflow_top.bit",
+                              "bytes": pack_bitstream(ctx.path("pnr"), bit)}}
     from signflow.vendor.vivado import run_vivado
 
     return {"bitstream": run_vivado(ctx.cfg.output_dir, quiet=ctx.cfg.quiet)}
@@ -211,20 +236,24 @@ def step_package(model, ctx):
 # ---------------------------------------------------------------- the order
 
 GRAPH_STEPS = [step_tidy, step_streamline, step_lower, step_to_hw, step_fold]
-ARTIFACT_STEPS = [step_estimate, step_rtl_codegen, step_rtlsim, step_synth_estimate, step_hls_codegen, step_csim,
-                  step_hls_synth, step_vivado_project, step_bitstream, step_driver, step_package]
+ARTIFACT_STEPS = [step_estimate, step_rtl_codegen, step_rtlsim, step_synth_estimate, step_pnr, step_hls_codegen,
+                  step_csim, step_hls_synth, step_vivado_project, step_bitstream, step_driver, step_package]
 #: the files and folders each step writes (the bitstream and HLS synthesis write inside vivado/ and hls/)
 OUTPUTS = {"fold": ("folding.json",), "estimate": ("estimate.txt",), "rtl_codegen": ("rtl",), "rtlsim": ("sim",),
-           "synth_estimate": ("synth", "synth.txt"), "hls_codegen": ("hls",), "csim": ("csim",),
+           "synth_estimate": ("synth", "synth.txt"), "pnr": ("pnr",), "hls_codegen": ("hls",), "csim": ("csim",),
            "vivado_project": ("vivado",), "driver": ("deploy", "board_sim"), "package": ("deploy.zip",)}
-#: the step whose output each step reads (its graph, or the files it wrote); a build that runs a step must run
-#: that one before it, or resume (--from-step) after a build that ran it
+#: the step whose output each step reads (its graph, or the files it wrote; per board family where the routes
+#: differ); a build that runs a step must run that one before it, or resume (--from-step) after a build that ran it
 NEEDS = {"streamline": "tidy", "lower": "streamline", "to_hw": "lower", "fold": "to_hw", "estimate": "fold",
-         "rtl_codegen": "fold", "rtlsim": "rtl_codegen", "synth_estimate": "rtl_codegen", "hls_codegen": "fold",
+         "rtl_codegen": "fold", "rtlsim": "rtl_codegen", "synth_estimate": "rtl_codegen", "pnr": "rtl_codegen",
+         "hls_codegen": "fold",
          "csim": "hls_codegen", "hls_synth": "hls_codegen", "vivado_project": "rtl_codegen",
-         "bitstream": "vivado_project", "driver": "vivado_project", "package": "driver"}
-STEPS = [Step(f.__name__[len("step_"):], f, graph=f in GRAPH_STEPS, outputs=OUTPUTS.get(f.__name__[len("step_"):], ()))
-         for f in GRAPH_STEPS + ARTIFACT_STEPS]
+         "bitstream": {"zynq": "vivado_project", "ecp5": "pnr"}, "driver": "vivado_project", "package": "driver"}
+#: the steps of one board family's route (the Vivado route's synthesis estimate maps to Xilinx cells)
+FAMILY = {"synth_estimate": "zynq", "pnr": "ecp5", "hls_codegen": "zynq", "csim": "zynq", "hls_synth": "zynq",
+          "vivado_project": "zynq", "driver": "zynq", "package": "zynq"}
+STEPS = [Step(name, f, graph=f in GRAPH_STEPS, outputs=OUTPUTS.get(name, ()), family=FAMILY.get(name))
+         for f in GRAPH_STEPS + ARTIFACT_STEPS for name in [f.__name__[len("step_"):]]]
 STEP_NAMES = [s.name for s in STEPS]
 GRAPH_STEP_NAMES = [s.name for s in STEPS if s.graph]
 #: the compiler front end: everything before code generation (no simulator needed)

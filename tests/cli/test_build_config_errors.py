@@ -18,9 +18,9 @@ YAML_CASES = [
     ("output_dir: ''", "output_dir must be a folder path"),
     ('output_dir: "a\\nb"', "output_dir must be a folder path (a non-empty string without control characters), "
                             "not 'a\\nb' (str)"),
-    ("board: pynq-z9", "unknown board 'pynq-z9'; choose one of pynq-z1, pynq-z2, zcu104"),
-    ("board: 3", "board must be one of the boards pynq-z1, pynq-z2, zcu104, not 3 (int)"),
-    ("board: [pynq-z1]", "board must be one of the boards pynq-z1, pynq-z2, zcu104, not ['pynq-z1'] (list)"),
+    ("board: pynq-z9", "unknown board 'pynq-z9'; choose one of orangecrab, pynq-z1, pynq-z2, ulx3s, zcu104"),
+    ("board: 3", "board must be one of the boards orangecrab, pynq-z1, pynq-z2, ulx3s, zcu104, not 3 (int)"),
+    ("board: [pynq-z1]", "board must be one of the boards orangecrab, pynq-z1, pynq-z2, ulx3s, zcu104, not ['pynq-z1'] (list)"),
     ("fpga_part: 7020", "fpga_part must be a Xilinx part number like xc7z020clg400-1 (letters, digits and '-') or "
                         "null, not 7020 (int)"),
     ("fpga_part: ''", "fpga_part must be a Xilinx part number"),
@@ -66,6 +66,8 @@ YAML_CASES = [
     ("fifo_depth: 1", "fifo_depth must be a power of two in [2, 65536], not 1 (int)"),
     ("fifo_depth: 32.0", "fifo_depth must be a power of two in [2, 65536], not 32.0 (float)"),
     ('label_select: "true"', "label_select must be true or false, not 'true' (str)"),
+    ("allow_timing_fail: 1", "allow_timing_fail must be true or false, not 1 (int)"),
+    ("board: ulx3s\nfpga_part: xc7z020clg400-1", "fpga_part applies to Zynq boards; board 'ulx3s' is an ECP5 board"),
     # the file as a whole
     ("42", "must be a mapping of keys to values, not 42 (int)"),
     ("[board, zcu104]", "must be a mapping of keys to values, not ['board', 'zcu104'] (list)"),
@@ -82,7 +84,7 @@ CLI_CASES = [
     (["--target-fps", "nan"], "target_fps must be a number > 0 (frames per second) or null, not nan (float)"),
     (["--target-fps", "inf"], "target_fps must be a number > 0 (frames per second) or null, not inf (float)"),
     (["--target-fps", "many"], "target_fps must be a number > 0 (frames per second) or null, not 'many' (str)"),
-    (["--board", "pynq-z9"], "unknown board 'pynq-z9'; choose one of pynq-z1, pynq-z2, zcu104"),
+    (["--board", "pynq-z9"], "unknown board 'pynq-z9'; choose one of orangecrab, pynq-z1, pynq-z2, ulx3s, zcu104"),
     (["--steps", "tidy,optimise"], "unknown steps ['optimise']"),
     (["--steps", ","], "steps must be a non-empty list of step names"),
     (["--from-step", "nope"], "from_step must be one of the steps tidy"),
@@ -151,7 +153,7 @@ def test_every_field_is_checked_by_check():
              "resource_budget": None, "enforce_budget": "no", "folding_file": "", "steps": "tidy", "from_step": "x",
              "verify": "no", "verify_samples": 0, "seed": -1, "input_low": float("nan"), "input_high": "1",
              "quiet": "no", "rtlsim_frames": -1, "rtlsim_stall": 1, "rtlsim_backpressure": float("nan"),
-             "csim_frames": 0, "fifo_depth": 3, "label_select": 1}
+             "csim_frames": 0, "fifo_depth": 3, "label_select": 1, "allow_timing_fail": "no"}
     assert set(wrong) == {f.name for f in dataclasses.fields(BuildConfig)}
     for key, value in wrong.items():
         with pytest.raises(UserError) as info:

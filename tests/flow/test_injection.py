@@ -29,7 +29,7 @@ HOSTILE = [
     "xc7z020clg400-1\u202e",  # right-to-left override
     "xc7z020clg400-1\x00",
 ]
-BOARDS = "pynq-z1, pynq-z2, zcu104"
+BOARDS = "orangecrab, pynq-z1, pynq-z2, ulx3s, zcu104"
 PART_WANTED = "a Xilinx part number like xc7z020clg400-1 (letters, digits and '-') or null"
 
 

