@@ -146,9 +146,10 @@ module sliding_window #(
   // (rows run on across frames); wc_reg/wcf_reg: its column and channel group.
   pos_t d_reg, wc_reg;
   logic [CFB-1:0] wcf_reg;
+  logic wc_last_reg;  // wc_reg == IFM_W - 1 (registered, see tready_reg)
   wire logic s_fire = s_axis_tvalid && s_axis_tready;
   wire logic w_pix_done = s_fire && wcf_reg == CFB'(CF - 1);
-  wire logic w_row_done = w_pix_done && wc_reg == S_IFM_W - S_ONE;
+  wire logic w_row_done = w_pix_done && wc_last_reg;
 
   // ---------------------------------------------------------------- reader position (per window)
   logic [OHB-1:0] oh_reg;
@@ -156,24 +157,35 @@ module sliding_window #(
   pos_t row0_reg, col0_reg;  // top-left input pixel of the window (may lie in the padding)
   logic [SLW-1:0] rbase_reg;  // slot of row 0 of the reader's frame
   logic [SLW-1:0] slot0_reg;  // slot of row row0_reg
-  wire logic last_ow = ow_reg == OWB'(OW - 1);
-  wire logic last_oh = oh_reg == OHB'(OH - 1);
+  logic last_ow_reg, last_oh_reg;  // ow_reg == OW - 1, oh_reg == OH - 1
+  wire logic last_ow = last_ow_reg;
+  wire logic last_oh = last_oh_reg;
 
-  // rows of the input the window covers, and the rows only this output row still needs
-  pos_t r_lo, r_hi, r_hi1, r_next0, r_free2;
-  always_comb begin
-    r_lo = row0_reg < 0 ? '0 : row0_reg;
-    r_hi = row0_reg + S_KH1 > S_IFM_H - S_ONE ? S_IFM_H - S_ONE : row0_reg + S_KH1;
-    r_hi1 = r_hi + S_ONE;
-    r_next0 = row0_reg + S_SH;
-    r_free2 = (last_oh || r_next0 > r_hi1) ? r_hi1 : r_next0;
-  end
+  // bottom input row the window at row0 covers
+  function automatic pos_t f_r_hi(input pos_t row0);
+    f_r_hi = row0 + S_KH1 > S_IFM_H - S_ONE ? S_IFM_H - S_ONE : row0 + S_KH1;
+  endfunction
 
   // The writer may overwrite the slot of row d - NR once the reader no longer needs it: below
-  // r_lo everything is free; in [r_lo, r_free2) the columns left of the current window are.
-  pos_t w_prev;
-  assign w_prev = d_reg - S_NR;
-  assign s_axis_tready = w_prev < r_lo || (w_prev < r_free2 && wc_reg < col0_reg);
+  // r_lo (the window's top input row) everything is free; in [r_lo, r_free2) (the rows only
+  // this output row still needs) the columns left of the current window are.
+  function automatic logic f_tready(input pos_t d, input pos_t wc, input pos_t row0, input pos_t col0,
+                                    input logic lastoh);
+    pos_t r_lo, r_hi1, r_next0, r_free2, w_prev;
+    r_lo = row0 < 0 ? '0 : row0;
+    r_hi1 = f_r_hi(row0) + S_ONE;
+    r_next0 = row0 + S_SH;
+    r_free2 = (lastoh || r_next0 > r_hi1) ? r_hi1 : r_next0;
+    w_prev = d - S_NR;
+    f_tready = w_prev < r_lo || (w_prev < r_free2 && wc < col0);
+  endfunction
+
+  // Timing: s_axis_tready and the reader's readiness are registered flags, computed one cycle
+  // ahead from the next values of the positions (the _nx signals below, which the position
+  // registers load), so each always equals its function of the current positions: the same
+  // cycle behaviour, with the compares off the handshake paths.
+  logic tready_reg;
+  assign s_axis_tready = tready_reg;
 
   // ---------------------------------------------------------------- issue control and queue
   logic beat_ready;  // the pixels of the next beat are in the buffer (mode specific)
@@ -214,30 +226,52 @@ module sliding_window #(
     end
   end
 
+  // next values of the positions (what the registers load at this edge)
+  pos_t d_nx, wc_nx, row0_nx, col0_nx;
+  logic [OHB-1:0] oh_nx;
+  logic [OWB-1:0] ow_nx;
+  always_comb begin
+    wc_nx = wc_reg;
+    if (w_pix_done) wc_nx = w_row_done ? '0 : wc_reg + S_ONE;
+    d_nx = d_reg + (w_row_done ? S_ONE : '0) - (frame_done ? S_IFM_H : '0);
+    oh_nx = win_done ? nxt_oh : oh_reg;
+    ow_nx = win_done ? nxt_ow : ow_reg;
+    row0_nx = win_done ? nxt_row0 : row0_reg;
+    col0_nx = win_done ? nxt_col0 : col0_reg;
+  end
+
   always_ff @(posedge ap_clk) begin
     if (!ap_rst_n) begin
       d_reg <= '0;
       wc_reg <= '0;
+      wc_last_reg <= IFM_W == 1;
       wcf_reg <= '0;
       oh_reg <= '0;
       ow_reg <= '0;
+      last_oh_reg <= OH == 1;
+      last_ow_reg <= OW == 1;
       row0_reg <= S_ROW_START;
       col0_reg <= S_COL_START;
       rbase_reg <= '0;
       slot0_reg <= SLW'(ROW_START);
+      tready_reg <= f_tready('0, '0, S_ROW_START, S_COL_START, OH == 1);
       s1_valid_reg <= 1'b0;
     end else begin
       if (s_fire) wcf_reg <= w_pix_done ? '0 : wcf_reg + 1'b1;
-      if (w_pix_done) wc_reg <= w_row_done ? '0 : wc_reg + S_ONE;
-      d_reg <= d_reg + (w_row_done ? S_ONE : '0) - (frame_done ? S_IFM_H : '0);
+      wc_reg <= wc_nx;
+      wc_last_reg <= wc_nx == S_IFM_W - S_ONE;
+      d_reg <= d_nx;
+      oh_reg <= oh_nx;
+      ow_reg <= ow_nx;
+      last_oh_reg <= oh_nx == OHB'(OH - 1);
+      last_ow_reg <= ow_nx == OWB'(OW - 1);
+      row0_reg <= row0_nx;
+      col0_reg <= col0_nx;
       if (win_done) begin
-        oh_reg <= nxt_oh;
-        ow_reg <= nxt_ow;
-        row0_reg <= nxt_row0;
-        col0_reg <= nxt_col0;
         slot0_reg <= nxt_slot0;
         rbase_reg <= nxt_rbase;
       end
+      tready_reg <= f_tready(d_nx, wc_nx, row0_nx, col0_nx, oh_nx == OHB'(OH - 1));
       s1_valid_reg <= issue;
     end
   end
@@ -381,12 +415,20 @@ module sliding_window #(
     // reader: col0_reg = q_reg*KW + r_reg (floor division)
     pos_t q_reg;
     logic [KB-1:0] r_reg;
-    // window readiness: its bottom-right input pixel has been written
-    pos_t c_last;
-    always_comb begin
-      c_last = col0_reg + S_KW1 > S_IFM_W - S_ONE ? S_IFM_W - S_ONE : col0_reg + S_KW1;
+    // window readiness: its bottom-right input pixel has been written (a flag registered from the
+    // next positions, see tready_reg)
+    function automatic logic f_ready(input pos_t d, input pos_t wc, input pos_t row0, input pos_t col0);
+      pos_t r_hi, c_last;
+      r_hi = f_r_hi(row0);
+      c_last = col0 + S_KW1 > S_IFM_W - S_ONE ? S_IFM_W - S_ONE : col0 + S_KW1;
+      f_ready = d > r_hi || (d == r_hi && wc > c_last);
+    endfunction
+    logic ready_reg;
+    always_ff @(posedge ap_clk) begin
+      if (!ap_rst_n) ready_reg <= f_ready('0, '0, S_ROW_START, S_COL_START);
+      else ready_reg <= f_ready(d_nx, wc_nx, row0_nx, col0_nx);
     end
-    assign beat_ready = d_reg > r_hi || (d_reg == r_hi && wc_reg > c_last);
+    assign beat_ready = ready_reg;
     assign win_last = 1'b1;
 
     always_ff @(posedge ap_clk) begin
