@@ -82,9 +82,7 @@ void mvau(hls::stream<typename mvau_traits<CFG>::in_t> &in, hls::stream<typename
 #pragma HLS ARRAY_PARTITION variable = acc complete dim = 1
 
     unsigned sf = 0, nf = 0;       // fold counters
-    unsigned ow = 0;               // output column
-    unsigned pool_h = 0, pool_w = 0;    // oh % POOL_H, ow % POOL_W
-    unsigned phase_h = 0, phase_w = 0;  // (oh / POOL_H) % PERIOD_H, (ow / POOL_W) % PERIOD_W
+    pixel_phase<CFG::OUT_W, CFG::POOL_H, CFG::POOL_W, CFG::PERIOD_H, CFG::PERIOD_W> phase;  // of the output pixel
     const unsigned steps = CFG::OUT_H * CFG::OUT_W * T::NF * T::SF;
 steps_loop:
     for (unsigned step = 0; step < steps; step++) {
@@ -111,7 +109,7 @@ steps_loop:
         }
         if (sf == T::SF - 1) {
             typename T::out_t y = 0;
-            const unsigned t_index = nf * T::P + phase_h * CFG::PERIOD_W + phase_w;
+            const unsigned t_index = nf * T::P + phase.index();
         out_loop:
             for (unsigned p = 0; p < CFG::PE; p++) {
 #pragma HLS UNROLL
@@ -133,19 +131,7 @@ steps_loop:
             sf = 0;
             if (++nf == T::NF) {
                 nf = 0;
-                if (++pool_w == CFG::POOL_W) {
-                    pool_w = 0;
-                    if (++phase_w == CFG::PERIOD_W) phase_w = 0;
-                }
-                if (++ow == CFG::OUT_W) {
-                    ow = 0;
-                    pool_w = 0;
-                    phase_w = 0;
-                    if (++pool_h == CFG::POOL_H) {
-                        pool_h = 0;
-                        if (++phase_h == CFG::PERIOD_H) phase_h = 0;
-                    }
-                }
+                phase.next();
             }
         }
     }

@@ -43,14 +43,13 @@ void pixel_threshold(hls::stream<typename pixel_threshold_traits<CFG>::in_t> &in
                          thresholds[pixel_threshold_traits<CFG>::CF * pixel_threshold_traits<CFG>::P]) {
     typedef pixel_threshold_traits<CFG> T;
     static_assert(CFG::C % CFG::PE == 0, "PE must divide C");
-    unsigned cf = 0, w = 0;
-    unsigned pool_h = 0, pool_w = 0;    // h % POOL_H, w % POOL_W
-    unsigned phase_h = 0, phase_w = 0;  // (h / POOL_H) % PERIOD_H, (w / POOL_W) % PERIOD_W
+    unsigned cf = 0;
+    pixel_phase<CFG::W, CFG::POOL_H, CFG::POOL_W, CFG::PERIOD_H, CFG::PERIOD_W> phase;
 beats_loop:
     for (unsigned b = 0; b < CFG::H * CFG::W * T::CF; b++) {
 #pragma HLS PIPELINE II = 1
         const typename T::in_t x = in.read();
-        const typename T::threshold_t t_word = thresholds[cf * T::P + phase_h * CFG::PERIOD_W + phase_w];
+        const typename T::threshold_t t_word = thresholds[cf * T::P + phase.index()];
         typename T::out_t y = 0;
         for (unsigned p = 0; p < CFG::PE; p++) {
 #pragma HLS UNROLL
@@ -61,19 +60,7 @@ beats_loop:
         out.write(y);
         if (++cf == T::CF) {
             cf = 0;
-            if (++pool_w == CFG::POOL_W) {
-                pool_w = 0;
-                if (++phase_w == CFG::PERIOD_W) phase_w = 0;
-            }
-            if (++w == CFG::W) {
-                w = 0;
-                pool_w = 0;
-                phase_w = 0;
-                if (++pool_h == CFG::POOL_H) {
-                    pool_h = 0;
-                    if (++phase_h == CFG::PERIOD_H) phase_h = 0;
-                }
-            }
+            phase.next();
         }
     }
 }

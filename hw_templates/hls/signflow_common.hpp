@@ -116,6 +116,31 @@ dot_loop:
 #endif
 }
 
+// The threshold phase of the current pixel in a row-major scan of a W-wide map, as counters (no division):
+// ((h / POOL_H) % PERIOD_H) * PERIOD_W + ((w / POOL_W) % PERIOD_W); next() moves to the next pixel.
+template <unsigned W, unsigned POOL_H, unsigned POOL_W, unsigned PERIOD_H, unsigned PERIOD_W>
+struct pixel_phase {
+    unsigned w = 0, pool_h = 0, pool_w = 0, phase_h = 0, phase_w = 0;
+
+    unsigned index() const { return phase_h * PERIOD_W + phase_w; }
+
+    void next() {
+        if (++pool_w == POOL_W) {
+            pool_w = 0;
+            if (++phase_w == PERIOD_W) phase_w = 0;
+        }
+        if (++w == W) {
+            w = 0;
+            pool_w = 0;
+            phase_w = 0;
+            if (++pool_h == POOL_H) {
+                pool_h = 0;
+                if (++phase_h == PERIOD_H) phase_h = 0;
+            }
+        }
+    }
+};
+
 // Copies BEATS beats between streams of different widths, zero-extending or truncating each beat
 // (the top's ports are whole bytes wide).
 template <unsigned BEATS, int WI, int WO>
