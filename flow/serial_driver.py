@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from signflow.codegen.driver import host_chain, host_op, load_driver
+from signflow.codegen.driver import load_driver, stream_io
 from signflow.errors import UserError
 
 _pynq = load_driver()  # pack, unpack, run_host_ops: the PYNQ driver's, not a copy
@@ -51,13 +51,7 @@ def io_description(source):
     elif (source / "rtl" / "design.json").is_file():
         from signflow.cli.run import built_graph
 
-        design = json.loads((source / "rtl" / "design.json").read_text())
-        model = built_graph(source)
-        graph_in, graph_out = model.graph.input[0].name, model.graph.output[0].name
-        io = {"input": design["input"], "output": design["output"], "input_shape": model.get_tensor_shape(graph_in),
-              "output_shape": model.get_tensor_shape(design["output"]["tensor"]),
-              "pre": [host_op(model, n) for n in host_chain(model, graph_in, design["input"]["tensor"])],
-              "post": [host_op(model, n) for n in host_chain(model, design["output"]["tensor"], graph_out)]}
+        io = stream_io(built_graph(source), json.loads((source / "rtl" / "design.json").read_text()))
     else:
         raise UserError(f"{source} is neither an io.json nor a build folder with rtl/design.json")
     for side in ("input", "output"):

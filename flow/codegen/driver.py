@@ -78,6 +78,17 @@ def host_chain(model, start, stop):
     return nodes
 
 
+def stream_io(model, design):
+    """The streams of ``design`` (a design.json: input / output tensors and widths), the graph's shapes and the
+    host operations before and after the accelerator: what a driver needs besides the bitstream."""
+    graph_in, graph_out = model.graph.input[0].name, model.graph.output[0].name
+    pre = host_chain(model, graph_in, design["input"]["tensor"])
+    post = host_chain(model, design["output"]["tensor"], graph_out)
+    return {"input": design["input"], "output": design["output"], "input_shape": model.get_tensor_shape(graph_in),
+            "output_shape": model.get_tensor_shape(design["output"]["tensor"]),
+            "pre": [host_op(model, node) for node in pre], "post": [host_op(model, node) for node in post]}
+
+
 def generate(model, out_dir):
     """Write ``out_dir/deploy/signflow_driver.py`` and ``io.json``; returns the io description."""
     model = load_graph(model)
@@ -86,12 +97,7 @@ def generate(model, out_dir):
     if not vivado.is_file():
         raise UserError(f"no {vivado}: run the vivado_project step first")
     design = json.loads(vivado.read_text())
-    graph_in, graph_out = model.graph.input[0].name, model.graph.output[0].name
-    pre = host_chain(model, graph_in, design["input"]["tensor"])
-    post = host_chain(model, design["output"]["tensor"], graph_out)
-    io = {"bitfile": Path(design["bitstream"]).name, "input": design["input"], "output": design["output"],
-          "input_shape": model.get_tensor_shape(graph_in), "output_shape": model.get_tensor_shape(design["output"]["tensor"]),
-          "pre": [host_op(model, node) for node in pre], "post": [host_op(model, node) for node in post]}
+    io = {"bitfile": Path(design["bitstream"]).name, **stream_io(model, design)}
     deploy = out_dir / "deploy"
     deploy.mkdir(exist_ok=True)
     shutil.copy(DRIVER, deploy / DRIVER.name)
