@@ -210,9 +210,8 @@ def step_bitstream(model, ctx):
     if get_board(ctx.cfg.board).family == "ecp5":
         from signflow.vendor.ecp5 import pack_bitstream
 
-        bit = ctx.path("deploy") / "signflow_top.bit"
-        return {"bitstream": {"tool": "ecppack", "file": "deploy/signflow_top.bit",
-                              "bytes": pack_bitstream(ctx.path("pnr"), bit)}}
+        bit = "deploy/signflow_top.bit"
+        return {"bitstream": {"tool": "ecppack", "file": bit, "bytes": pack_bitstream(ctx.path("pnr"), ctx.path(bit))}}
     from signflow.vendor.vivado import run_vivado
 
     return {"bitstream": run_vivado(ctx.cfg.output_dir, quiet=ctx.cfg.quiet)}
@@ -246,8 +245,7 @@ OUTPUTS = {"fold": ("folding.json",), "estimate": ("estimate.txt",), "rtl_codege
 #: differ); a build that runs a step must run that one before it, or resume (--from-step) after a build that ran it
 NEEDS = {"streamline": "tidy", "lower": "streamline", "to_hw": "lower", "fold": "to_hw", "estimate": "fold",
          "rtl_codegen": "fold", "rtlsim": "rtl_codegen", "synth_estimate": "rtl_codegen", "pnr": "rtl_codegen",
-         "hls_codegen": "fold",
-         "csim": "hls_codegen", "hls_synth": "hls_codegen", "vivado_project": "rtl_codegen",
+         "hls_codegen": "fold", "csim": "hls_codegen", "hls_synth": "hls_codegen", "vivado_project": "rtl_codegen",
          "bitstream": {"zynq": "vivado_project", "ecp5": "pnr"}, "driver": "vivado_project", "package": "driver"}
 #: the steps of one board family's route (the Vivado route's synthesis estimate maps to Xilinx cells)
 FAMILY = {"synth_estimate": "zynq", "pnr": "ecp5", "hls_codegen": "zynq", "csim": "zynq", "hls_synth": "zynq",

