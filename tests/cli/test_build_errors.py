@@ -72,11 +72,6 @@ def test_unreachable_fps_cli(tmp_path, capsys):
     assert code == 2 and "not reachable" in err and len(err.splitlines()) == 1
 
 
-def test_missing_model_file(tmp_path, capsys):
-    code, err = run_cli(capsys, tmp_path / "nope.onnx", "--out", tmp_path / "b")
-    assert code == 2 and "does not exist" in err
-
-
 @pytest.mark.parametrize("order", ["published", "finn"])
 def test_step_check_names_first_differing_layer(order, tmp_path):
     """A corrupted threshold is caught by the per-step check, which names the layer's tensor."""
