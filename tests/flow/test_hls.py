@@ -113,7 +113,7 @@ def test_top_chains_layers_under_dataflow(digits_build):
 def test_missing_vitis_hls_is_one_line(digits_build, capsys, monkeypatch):
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
     assert main(["build", str(digits_build.parent / "build.onnx"), "--out", str(digits_build), "--board", "zcu104",
-                 "--target-fps", "100000", "--steps", ",".join(HLS_STEPS[:-1] + ["hls_codegen", "hls_synth"]),
+                 "--target-fps", "100000", "--steps", ",".join(HLS_STEPS[:-1] + ["hls_synth"]),
                  "--from-step", "hls_synth", "--quiet"]) == 0
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert len(err) == 1 and err[0].startswith("hls_synth: vitis_hls is not on PATH")
