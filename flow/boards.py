@@ -28,17 +28,23 @@ class Board:
     #: the board oscillator: its pin and frequency (ECP5 boards; the PLL derives the build's clock from it)
     clock_pin: str = ""
     clock_mhz: float = 0.0
+    #: the UART of the board harness, from the FPGA's side: the pin it receives on and the one it sends on
+    uart_rx_pin: str = ""
+    uart_tx_pin: str = ""
 
 
 BOARDS = {
     "pynq-z1": Board("xc7z020clg400-1", 53200, 106400, 280, 220, "ps7", "www.digilentinc.com:pynq-z1:part0:1.0"),
     "pynq-z2": Board("xc7z020clg400-1", 53200, 106400, 280, 220, "ps7", "tul.com.tw:pynq-z2:part0:1.0"),
     "zcu104": Board("xczu7ev-ffvc1156-2-e", 230400, 460800, 624, 1728, "psu", "xilinx.com:zcu104:part0:1.1"),
-    # Lattice ECP5 boards, built with open tools only (an 85F OrangeCrab is one more line)
+    # Lattice ECP5 boards, built with open tools only (an 85F OrangeCrab is one more line). ULX3S: the UART is
+    # its FT231X USB-serial (FPGA receives on M1 = ftdi_txd, sends on L4 = ftdi_rxd). OrangeCrab has no USB-UART
+    # (its USB goes to the FPGA): the harness uses feather header pins 0 (N17, FPGA sends) and 1 (M18, FPGA
+    # receives) for a 3.3 V USB-serial adapter.
     "ulx3s": Board("LFE5U-85F", 83640, 83640, 208, 156, family="ecp5", package="CABGA381", clock_pin="G2",
-                   clock_mhz=25.0),
+                   clock_mhz=25.0, uart_rx_pin="M1", uart_tx_pin="L4"),
     "orangecrab": Board("LFE5U-25F", 24288, 24288, 56, 28, family="ecp5", package="CSFBGA285", clock_pin="A9",
-                        clock_mhz=48.0),
+                        clock_mhz=48.0, uart_rx_pin="M18", uart_tx_pin="N17"),
 }
 FAMILIES = ("zynq", "ecp5")
 
@@ -77,10 +83,11 @@ def check_board(board):
     if board.family == "ecp5":
         if not ECP5_PART_PATTERN.fullmatch(board.part):
             raise UserError(f"ECP5 device must be like LFE5U-85F, not {board.part!r:.80}")
-        if not PACKAGE_PATTERN.fullmatch(board.package) or not PIN_PATTERN.fullmatch(board.clock_pin) \
+        pins = (board.clock_pin, board.uart_rx_pin, board.uart_tx_pin)
+        if not PACKAGE_PATTERN.fullmatch(board.package) or not all(PIN_PATTERN.fullmatch(pin) for pin in pins) \
                 or not 1 <= board.clock_mhz <= 400:
-            raise UserError(f"ECP5 board needs a package like CABGA381, a clock pin like G2 and a clock of 1..400 "
-                            f"MHz, not {board.package!r:.20}, {board.clock_pin!r:.20}, {board.clock_mhz!r:.20}")
+            raise UserError(f"ECP5 board needs a package like CABGA381, pins like G2 (clock, UART rx, UART tx) and a "
+                            f"clock of 1..400 MHz, not {board.package!r:.20}, {pins!r:.60}, {board.clock_mhz!r:.20}")
         return board
     if not is_part(board.part):
         raise UserError(f"FPGA part must be a Xilinx part number like xc7z020clg400-1, not {board.part!r:.80}")

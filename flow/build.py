@@ -49,13 +49,15 @@ def add_arguments(p):
     p.add_argument("--label-select", action="store_true", help="output the class index instead of the scores")
     p.add_argument("--allow-timing-fail", action="store_true",
                    help="ECP5 boards: keep a routed design that misses the clock (reported as missed)")
+    p.add_argument("--baud", dest="uart_baud", help="ECP5 boards: baud rate of the board harness's UART "
+                                                    "(default: 115200)")
     p.add_argument("--quiet", action="store_true", help="no progress display")
 
 
 def config_from_args(args):
     cfg = BuildConfig.from_file(args.config) if args.config else BuildConfig()
     for key, flag in (("board", "--board"), ("clock_ns", "--clock-ns"), ("target_fps", "--target-fps"),
-                      ("folding_file", "--folding"), ("from_step", "--from-step")):
+                      ("folding_file", "--folding"), ("from_step", "--from-step"), ("uart_baud", "--baud")):
         if getattr(args, key) is not None:
             setattr(cfg, key, value_from_cli(key, getattr(args, key), flag))
     if args.out is not None:

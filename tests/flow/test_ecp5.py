@@ -55,6 +55,44 @@ def test_report_figures_and_timing(tmp_path):
     assert ecp5.read_report(path, BOARDS["ulx3s"], 100.0)["met"]
 
 
+def test_pll_from_the_oscillator(tmp_path):
+    """yowasp-ecppll (installed with signflow, a fraction of a second): the ULX3S's 25 MHz to 100 MHz exactly, the
+    nearest it makes otherwise, and a clock out of the PLL's range refused in one line."""
+    assert ecp5.make_pll(tmp_path, 25, 100) == 100.0
+    pll = (tmp_path / "signflow_pll.v").read_text()
+    assert "module signflow_pll" in pll and "EHXPLLL" in pll and 'FREQUENCY_PIN_CLKOP="100"' in pll
+    assert ecp5.make_pll(tmp_path, 25, 77.7) == 78.125
+    with pytest.raises(UserError, match=r"^an ECP5 PLL makes 10 to 400 MHz, not 1000 MHz; choose --clock-ns from "
+                                        r"2.5 to 100$"):
+        ecp5.make_pll(tmp_path, 25, 1000)
+
+
+def test_board_design_pins_and_constraints(digits_onnx, tmp_path):
+    """What place and route builds, written without the tools: the pin top (PLL, reset after lock, the board
+    top) and the LPF with the board's sites and the oscillator's frequency."""
+    from signflow.codegen.harness import write_harness, write_pin_top
+
+    out = tmp_path / "b"
+    run_build(digits_onnx, BuildConfig(output_dir=str(out), board="ulx3s", quiet=True, verify=False,
+                                       steps=FRONT_END + ["rtl_codegen"]))
+    write_harness(out, 100, 115200)
+    top, files = write_pin_top(out, "ulx3s", BOARDS["ulx3s"], 100, "signflow_pll")
+    assert (top, files) == ("signflow_ecp5_top", ["signflow_ecp5_top.sv", "board.lpf"])
+    lpf = (out / "board" / "board.lpf").read_text().splitlines()
+    assert lpf[1:] == ['LOCATE COMP "clk_osc" SITE "G2";', 'IOBUF PORT "clk_osc" PULLMODE=NONE IO_TYPE=LVCMOS33;',
+                       'LOCATE COMP "uart_rx" SITE "M1";', 'IOBUF PORT "uart_rx" PULLMODE=UP IO_TYPE=LVCMOS33;',
+                       'LOCATE COMP "uart_tx" SITE "L4";', 'IOBUF PORT "uart_tx" PULLMODE=UP DRIVE=4 IO_TYPE=LVCMOS33;',
+                       'FREQUENCY PORT "clk_osc" 25 MHZ;']
+    pins = (out / "board" / "signflow_ecp5_top.sv").read_text()
+    assert "signflow_pll pll (.clk_in(clk_osc), .clk_out(clk), .locked(locked));" in pins
+    assert "signflow_board_top board (.clk, .rst_n(por[4]), .uart_rx, .uart_tx);" in pins
+    assert "CLKS_PER_BIT = 868" in (out / "board" / "signflow_board_top.sv").read_text()  # 100 MHz / 115200 baud
+    write_pin_top(out, "orangecrab", BOARDS["orangecrab"], 48)  # at the oscillator's clock: no PLL
+    pins = (out / "board" / "signflow_ecp5_top.sv").read_text()
+    assert "assign clk = clk_osc;" in pins and "pll" not in pins.split("module")[1]
+    assert 'LOCATE COMP "uart_tx" SITE "N17";' in (out / "board" / "board.lpf").read_text()
+
+
 def test_missing_tool_says_how_to_install(monkeypatch, tmp_path):
     monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
     monkeypatch.setenv("PATH", str(tmp_path))
@@ -104,9 +142,12 @@ def test_digits_routed_and_packed_for_ulx3s(digits_onnx, tmp_path, capsys):
     report = json.loads((out / "report.json").read_text())
     pnr = report["pnr"]
     assert pnr["device"] == "LFE5U-85F" and 10 < pnr["fmax_mhz"] < 400 and pnr["met"] == (pnr["fmax_mhz"] >= 100)
-    assert 1000 < pnr["comb_cells"] < BOARDS["ulx3s"].luts and pnr["ffs"] > 500 and pnr["io"] == 22
+    # the whole board design: three pins (oscillator, UART rx and tx), the PLL making the 100 MHz exactly
+    assert 1000 < pnr["comb_cells"] < BOARDS["ulx3s"].luts and pnr["ffs"] > 500 and pnr["io"] == 3
+    assert pnr["clock_mhz"] == 100 and pnr["uart_baud"] == 115200
     assert pnr["critical_path"]["ns"] > 1 and pnr["fps_at_fmax"] > 0 and pnr["synth_seconds"] > 0
-    bit = out / "deploy" / "signflow_top.bit"
-    assert report["bitstream"] == {"tool": "ecppack", "file": "deploy/signflow_top.bit", "bytes": bit.stat().st_size}
+    bit = out / "deploy" / "signflow_ecp5_top.bit"
+    assert report["bitstream"] == {"tool": "ecppack", "file": "deploy/signflow_ecp5_top.bit",
+                                   "bytes": bit.stat().st_size}
     assert bit.read_bytes()[:2] == b"\xff\x00" and bit.stat().st_size > 100_000  # ECP5 bitstreams open 0xFF 0x00
     assert f"routed on LFE5U-85F: {pnr['fmax_mhz']} MHz" in capsys.readouterr().out
