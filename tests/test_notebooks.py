@@ -10,7 +10,8 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.i
 
 
 def test_there_are_notebooks():
-    assert [path.name for path in NOTEBOOKS] == ["design_published.ipynb", "digits_end_to_end.ipynb"]
+    assert [path.name for path in NOTEBOOKS] == ["design_published.ipynb", "digits_end_to_end.ipynb",
+                                                 "open_hardware.ipynb"]
 
 
 @pytest.mark.sim
@@ -27,3 +28,7 @@ def test_notebook_runs(path, tmp_path):
         assert "threshold_2x2_v2 [[1, 1], [3, 3]]: rank" in text
         assert "then OR-pool: equal to the published order on every pixel" in text
         assert "published order: every prediction equal to PyTorch's (bit-exact)" in text
+    if path.stem == "open_hardware":  # placed, routed and packed, and the test set through the simulated harness
+        assert "routed on LFE5U-85F: " in text and "PLL: 100.0 MHz from the 25 MHz oscillator" in text
+        assert (tmp_path / "out" / "open_hardware" / "build" / "deploy" / "signflow_ecp5_top.bit").stat().st_size > 1e5
+        assert "360 test images over the simulated UART" in text and "equal to PyTorch's (bit-exact)" in text
