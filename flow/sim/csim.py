@@ -26,10 +26,12 @@ CXXFLAGS = ["-O2", "-fno-exceptions", "-w", "-DSIGNFLOW_GXX_CSIM", "-DSIGNFLOW_H
 
 
 def _flags(hls_dir):
+    """g++'s flags, run inside ``hls_dir``: paths relative to it, so objects and their names do not depend on
+    where the build folder is."""
     design = json.loads((hls_dir / "design.json").read_text())
     # the sim folder comes first: ap_types ships its own hls_stream.h
-    return [f"-std={CXX_STD}", *CXXFLAGS, f"-I{hls_dir / 'sim'}", f"-I{hls_dir / 'include'}", f"-I{hls_dir}",
-            f"-I{ap_types()}", "-include", str(hls_dir / f"{design['top']}.hpp")]
+    return [f"-std={CXX_STD}", *CXXFLAGS, "-Isim", "-Iinclude", "-I.", f"-I{ap_types()}",
+            "-include", f"{design['top']}.hpp"]
 
 
 def _compile(args, cwd):
@@ -78,7 +80,7 @@ def build_csim(hls_dir, build_dir, jobs=None):
     Objects and the binary are written under temporary names, renamed when complete and stamped with their
     size and hash; an entry that does not match its stamp (truncated, say) is rebuilt.
     """
-    hls_dir, build_dir = Path(hls_dir).resolve(), Path(build_dir)
+    hls_dir, build_dir = Path(hls_dir).resolve(), Path(build_dir).resolve()  # g++ runs in both
     build_dir.mkdir(parents=True, exist_ok=True)
     flags = _flags(hls_dir)
     common = sorted((hls_dir / "include").glob("*")) + sorted((hls_dir / "sim").glob("*.h"))
@@ -86,21 +88,21 @@ def build_csim(hls_dir, build_dir, jobs=None):
     for path in common + [hls_dir / f"{json.loads((hls_dir / 'design.json').read_text())['top']}.hpp"]:
         common_digest.update(path.name.encode() + path.read_bytes())
     design = json.loads((hls_dir / "design.json").read_text())
-    sources = [hls_dir / s for s in design["sources"]] + [hls_dir / "sim" / "csim_main.cpp"]
+    sources = list(design["sources"]) + ["sim/csim_main.cpp"]
     objects, todo = [], []
     for source in sources:
         digest = common_digest.copy()
-        digest.update(source.read_bytes())
-        obj = build_dir / f"{source.stem}.{digest.hexdigest()[:16]}.o"
+        digest.update((hls_dir / source).read_bytes())
+        obj = build_dir / f"{Path(source).stem}.{digest.hexdigest()[:16]}.o"
         objects.append(obj)
         if not _intact(obj):
-            todo.append(([gxx(), *flags, "-c", str(source)], obj))
+            todo.append(([gxx(), *flags, "-c", source], obj))
     with ThreadPoolExecutor(jobs or os.cpu_count() or 1) as pool:
-        list(pool.map(lambda job: _produce(*job, build_dir), todo))
+        list(pool.map(lambda job: _produce(*job, hls_dir), todo))
     exe = build_dir / "csim"
     linked = "".join(f"{o.name}\n" for o in objects)  # the binary is relinked when its objects change
     if todo or not _intact(exe, linked):
-        _produce([gxx(), *[str(o) for o in objects]], exe, build_dir, linked)
+        _produce([gxx(), *[o.name for o in objects]], exe, build_dir, linked)
     keep = set(objects) | {_stamp(o) for o in objects} | {exe, _stamp(exe)}
     for stale in set(build_dir.glob("*.o")) | set(build_dir.glob("*.sha256")):
         if stale not in keep:

@@ -124,15 +124,20 @@ def _verilate(rtl_dir, build_dir, design, trace, note=""):
                     f'{top}__DOT__{link["name"]}_tready, {link["lanes"] * link["bits"]})' for link in design["links"])
     (build_dir / "harness_config.h").write_text(render(CONFIG_TEMPLATE, {
         "TOP": top, "OUT_BITS": design["output"]["width"], "TAPS": taps}))
+    shutil.copy(HARNESS, build_dir / HARNESS.name)
     command, env = verilator()
-    args = command + ["--cc", "--exe", "--build", "-j", "2", "-O3", "--top-module", top, "--Mdir", str(build_dir),
+    # paths relative to build_dir (the temporary folder and the cache beside it are siblings), so the generated
+    # files do not depend on where the build folder is
+    sources = [os.path.relpath(rtl_dir / s, build_dir) for s in design["sources"]]
+    args = command + ["--cc", "--exe", "--build", "-j", "2", "-O3", "--top-module", top, "--Mdir", ".",
                       "-Wno-fatal", "-Wno-lint", "-Wno-style", "-CFLAGS", "-O2",  # make runs in build_dir: -I. finds the config
                       # the PyPI build's make config leaves the precompiled-header flag empty; gcc needs -include
-                      "-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include",
-                      *[str(rtl_dir / s) for s in design["sources"]], str(HARNESS)]
+                      "-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include", *sources, HARNESS.name]
     if trace:
         args.append("--trace")  # VCD: FST would need the lz4 headers
     done = subprocess.run(args, cwd=build_dir, env=env, capture_output=True, text=True)
+    for stamps in build_dir.glob("*__verFiles.dat"):
+        stamps.unlink()  # file times and inodes for --skip-identical, which is not used
     exe = build_dir / f"V{top}"
     if done.returncode != 0 or not exe.is_file():
         tail = (done.stderr or done.stdout).strip().splitlines()[-5:]

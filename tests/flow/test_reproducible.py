@@ -1,8 +1,11 @@
 """The same model and config give byte-identical build files in any folder and after a resume (report.json's
-timings and paths aside): graphs, RTL, HLS, the Vivado project and the driver's io.json."""
+timings and paths aside): graphs, RTL, HLS, the Vivado project and the driver's io.json, and the simulators'
+caches (the Verilator build in sim/, the g++ objects in csim/)."""
 import json
 import os
 import random
+
+import pytest
 
 from signflow.builder import BuildConfig, run_build
 from signflow.models.export import export_model
@@ -44,3 +47,20 @@ def test_builds_are_byte_identical_across_folders_and_resumes(tmp_path):
         reports = [json.loads(doc["report.json"]) for doc in (a, b)]
         assert reports[0]["estimate"] == reports[1]["estimate"]
         assert reports[0]["source"]["sha256"] == reports[1]["source"]["sha256"]
+
+
+@pytest.mark.sim
+def test_simulator_caches_are_byte_identical_across_folders(tmp_path):
+    """Verilator and g++ run inside their folders with relative paths, so the cached simulators (sources,
+    makefiles, objects, binaries) do not name the build folder."""
+    model = random_model("digits", "sign", seed=5)
+    export_model(model, model.in_shape, tmp_path / "m.onnx")
+    steps = STEPS[:7] + ["rtlsim", "hls_codegen", "csim"]
+    for out in (tmp_path / "a", tmp_path / "deeper" / "elsewhere" / "b"):
+        random.seed(str(out))
+        run_build(tmp_path / "m.onnx", BuildConfig(output_dir=str(out), quiet=True, target_fps=20000, steps=steps,
+                                                   rtlsim_frames=2, csim_frames=2))
+    a, b = files(tmp_path / "a"), files(tmp_path / "deeper" / "elsewhere" / "b")
+    assert any(name.startswith("sim/obj_dir/V") for name in a) and "csim/obj/csim" in a
+    assert sorted(a) == sorted(b)
+    assert [name for name in a if name != "report.json" and a[name] != b[name]] == []
