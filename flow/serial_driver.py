@@ -2,7 +2,7 @@
 with the PYNQ driver's interface:
 
     from signflow.serial_driver import Accelerator
-    accel = Accelerator("/dev/ttyUSB0", "B", baud=115200)   # B: a build folder, or its io.json
+    accel = Accelerator("/dev/ttyUSB0", "B")   # B: a build folder (its harness's baud rate), or its io.json
     scores = accel.infer(images)          # float inputs as the model takes them -> the model's outputs
     raw = accel.execute(ints)             # the accelerator's integer input (NHWC) -> integer output
 
@@ -59,11 +59,23 @@ def io_description(source):
     return io
 
 
-class Accelerator:
-    """The accelerator behind the UART harness."""
+DEFAULT_BAUD = 115200
 
-    def __init__(self, port, io_json_or_build_dir, baud=115200, timeout=2.0):
+
+def routed_baud(source):
+    """The baud rate the harness of the build folder ``source`` was placed and routed with, else the default."""
+    try:
+        return int(json.loads((Path(source) / "report.json").read_text())["pnr"]["uart_baud"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return DEFAULT_BAUD
+
+
+class Accelerator:
+    """The accelerator behind the UART harness. ``baud``: default, the rate the build's harness was routed with."""
+
+    def __init__(self, port, io_json_or_build_dir, baud=None, timeout=2.0):
         self.io = io_description(io_json_or_build_dir)
+        baud = baud or routed_baud(io_json_or_build_dir)
         if isinstance(port, str):
             import serial
 

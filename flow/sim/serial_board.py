@@ -23,7 +23,7 @@ from signflow.tools import verilator
 def build_board_sim(build_dir, work_dir, clock_mhz, baud):
     """Compile the board top of ``build_dir`` with the host-side UART model into ``work_dir``; returns the
     executable."""
-    work_dir = Path(work_dir)
+    work_dir = Path(work_dir).resolve()  # the simulation runs in rtl/ (its memory files)
     work_dir.mkdir(parents=True, exist_ok=True)
     top, sources = write_harness(build_dir, clock_mhz, baud, folder=work_dir / "board")
     command, env = verilator()

@@ -151,3 +151,11 @@ def test_digits_routed_and_packed_for_ulx3s(digits_onnx, tmp_path, capsys):
                                    "bytes": bit.stat().st_size}
     assert bit.read_bytes()[:2] == b"\xff\x00" and bit.stat().st_size > 100_000  # ECP5 bitstreams open 0xFF 0x00
     assert f"routed on LFE5U-85F: {pnr['fmax_mhz']} MHz" in capsys.readouterr().out
+
+
+def test_serial_driver_takes_the_routed_baud(tmp_path):
+    from signflow.serial_driver import routed_baud
+
+    assert routed_baud(tmp_path) == 115200  # no build report: the default
+    (tmp_path / "report.json").write_text(json.dumps({"pnr": {"uart_baud": 921600}}))
+    assert routed_baud(tmp_path) == 921600
