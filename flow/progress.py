@@ -1,4 +1,5 @@
-"""A live list of build steps on stderr (rich), one line per step with its time."""
+"""A live list of build steps on stderr (rich), one line per step with its time; the running step shows its
+elapsed time and, for long steps, what it is doing (``stage``)."""
 import sys
 import time
 
@@ -14,6 +15,7 @@ class StepProgress:
         self.names = names
         self.state = {n: ("pending", None) for n in names}
         self.started = {}
+        self.running, self.detail = None, ""
         self.quiet = quiet
         self.console = Console(file=sys.stderr)
         self.live = None
@@ -25,12 +27,16 @@ class StepProgress:
                  "skipped": "[dim]–[/]"}
         for name in self.names:
             status, seconds = self.state[name]
-            table.add_row(marks[status], name, "" if seconds is None else f"{seconds:.1f} s")
+            if status == "running":
+                table.add_row(marks[status], name, f"{time.perf_counter() - self.started[name]:.0f} s",
+                              f"[dim]{self.detail}[/]")
+            else:
+                table.add_row(marks[status], name, "" if seconds is None else f"{seconds:.1f} s")
         return table
 
     def __enter__(self):
         if not self.quiet:
-            self.live = Live(self._table(), console=self.console, refresh_per_second=4, transient=False)
+            self.live = Live(get_renderable=self._table, console=self.console, refresh_per_second=4, transient=False)
             self.live.__enter__()
         return self
 
@@ -45,7 +51,14 @@ class StepProgress:
 
     def start(self, name):
         self.started[name] = time.perf_counter()
+        self.running, self.detail = name, ""
         self._set(name, "running", None)
+
+    def stage(self, text):
+        """What the running step is doing now (shown beside its elapsed time)."""
+        self.detail = text
+        if self.live is not None:
+            self.live.refresh()
 
     def done(self, name, failed=False, skipped=None):
         """``skipped``: the reason a step could not run, printed below the table."""

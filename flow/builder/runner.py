@@ -28,6 +28,8 @@ class BuildContext:
     cfg: object  # BuildConfig
     out: Path
     figures: dict
+    #: tells the progress display what a long step is doing now
+    stage: object = lambda text: None
 
     def path(self, name):
         """``name`` inside the output folder (refusing names that would leave it)."""
@@ -219,6 +221,7 @@ def run_build(model_path, cfg):
     family = get_board(cfg.board).family
     x = expected = None
     with StepProgress([s.name for s in steps], quiet=cfg.quiet) as progress:
+        ctx.stage = progress.stage
         for step in steps:
             progress.start(step.name)
             start = time.perf_counter()

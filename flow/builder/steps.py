@@ -195,7 +195,8 @@ def step_pnr(model, ctx):
     from signflow.vendor.ecp5 import place_and_route
 
     cfg = ctx.cfg
-    figures = place_and_route(cfg.output_dir, cfg.board, 1000.0 / cfg.clock_ns, cfg.uart_baud, cfg.allow_timing_fail)
+    figures = place_and_route(cfg.output_dir, cfg.board, 1000.0 / cfg.clock_ns, cfg.uart_baud, cfg.allow_timing_fail,
+                              stage=ctx.stage)
     cycles = (ctx.figures.get("estimate") or {}).get("bottleneck_cycles")
     if cycles:  # the frame rate at the clock the routed design reaches, beside the target's
         figures["fps_at_fmax"] = round(figures["fmax_mhz"] * 1e6 / cycles, 1)

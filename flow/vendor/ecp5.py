@@ -141,24 +141,27 @@ def critical_path(doc, clock):
             "ns": round(sum(float(step.get("delay", 0)) for step in steps), 3)}
 
 
-def place_and_route(build_dir, board_name, target_mhz, baud=115200, allow_timing_fail=False):
+def place_and_route(build_dir, board_name, target_mhz, baud=115200, allow_timing_fail=False, stage=lambda text: None):
     """The board design of the build in ``build_dir`` (its rtl/, the harness at ``baud``, a PLL to
     ``target_mhz``) synthesized, placed and routed for board ``board_name`` in ``build_dir/pnr``; returns the
     ``pnr`` figures. A missed clock fails (one line with the achieved Fmax and the critical path's ends) unless
-    ``allow_timing_fail``."""
+    ``allow_timing_fail``. ``stage``: told what runs now (the progress display)."""
     build_dir, board = Path(build_dir), get_board(board_name)
     work = build_dir / "pnr"
     prepare(build_dir / "rtl", work)
     if abs(target_mhz - board.clock_mhz) < 1e-9:  # the oscillator is the build's clock
         clock_mhz, pll, sources = board.clock_mhz, None, []
     else:
+        stage(f"ecppll: {board.clock_mhz:g} -> {target_mhz:g} MHz")
         clock_mhz, pll, sources = make_pll(work, board.clock_mhz, target_mhz), PLL, [f"{PLL}.v"]
     _, harness = write_harness(build_dir, clock_mhz, baud)
     top, files = write_pin_top(build_dir, board_name, board, clock_mhz, pll)
     for name in [Path(path).name for path in harness if Path(path).parent.name == "board"] + files:
         shutil.copy(build_dir / "board" / name, work / name)  # the board's sources beside the accelerator's
     sources = [Path(path).name for path in harness] + sources + [name for name in files if name != LPF]
+    stage("Yosys synth_ecp5 (minutes on a large design)")
     synth_seconds = synthesize(work, top, sources)
+    stage(f"nextpnr-ecp5: place and route on {board.part} (about a minute per 10k LUTs)")
     pnr_seconds = route(work, board, target_mhz)
     figures = {**read_report(work / REPORT, board, target_mhz), "clock_mhz": clock_mhz, "uart_baud": baud,
                "synth_seconds": round(synth_seconds, 1), "pnr_seconds": round(pnr_seconds, 1)}
