@@ -65,8 +65,9 @@ def write_harness(build_dir, clock_mhz, baud, folder=None):
 
 def write_pin_top(build_dir, board_name, board, clock_mhz, pll_module=None):
     """Write ``build_dir/board/`` ``signflow_ecp5_top.sv`` (the board top behind ``board``'s oscillator, through
-    the PLL module ``pll_module`` to ``clock_mhz`` when given, and its UART pins) and ``board.lpf`` (sites, I/O standards and the
-    oscillator's frequency); returns ``(top, [file names in board/])``. ``board_name``: a key of BOARDS."""
+    the PLL module ``pll_module`` to ``clock_mhz`` when given, and its UART pins) and ``board.lpf`` (sites, I/O
+    standards and the oscillator's frequency); returns ``(top, [file names in board/])``. ``board_name``: a key of
+    BOARDS."""
     if pll_module:
         clock = f"  {pll_module} pll (.clk_in(clk_osc), .clk_out(clk), .locked(locked));"
         source = f"the PLL {pll_module}"
