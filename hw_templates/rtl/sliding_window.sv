@@ -143,24 +143,42 @@ module sliding_window #(
 
   // ---------------------------------------------------------------- writer (input side)
   // d_reg: the input row being written, counted from the top row of the reader's frame
-  // (rows run on across frames); wc_reg/wcf_reg: its column and channel group.
-  pos_t d_reg, wc_reg;
+  // (rows run on across frames); wc_reg/wcf_reg: its column and channel group. dpx_reg/wcn_reg:
+  // d_reg/wc_reg once the pixel being written is complete (kept so that the flags below
+  // compare registers only).
+  pos_t d_reg, wc_reg, dpx_reg, wcn_reg;
   logic [CFB-1:0] wcf_reg;
-  logic wc_last_reg;  // wc_reg == IFM_W - 1 (registered, see tready_reg)
   wire logic s_fire = s_axis_tvalid && s_axis_tready;
   wire logic w_pix_done = s_fire && wcf_reg == CFB'(CF - 1);
-  wire logic w_row_done = w_pix_done && wc_last_reg;
+  wire logic wcn_last = wcn_reg == S_IFM_W - S_ONE;
 
   // ---------------------------------------------------------------- reader position (per window)
-  logic [OHB-1:0] oh_reg;
-  logic [OWB-1:0] ow_reg;
   pos_t row0_reg, col0_reg;  // top-left input pixel of the window (may lie in the padding)
   logic [SLW-1:0] rbase_reg;  // slot of row 0 of the reader's frame
   logic [SLW-1:0] slot0_reg;  // slot of row row0_reg
-  logic last_ow_reg, last_oh_reg;  // ow_reg == OW - 1, oh_reg == OH - 1
+  logic last_ow_reg, last_oh_reg;  // the window is the last of its output row, in the last output row
   wire logic last_ow = last_ow_reg;
   wire logic last_oh = last_oh_reg;
+  // the next window's output row and column: the tables below are indexed by registers
+  logic [OHB-1:0] oh1_reg;
+  logic [OWB-1:0] ow1_reg;
+  logic last_ow1_reg, last_oh1_reg;  // ow1_reg == OW - 1, oh1_reg == OH - 1
+  pos_t col1_reg;  // left column of the next window
 
+  // output row and column after k
+  function automatic int unsigned f_next_oh(input int unsigned k);
+    f_next_oh = k == OH - 1 ? 0 : k + 1;
+  endfunction
+  function automatic int unsigned f_next_ow(input int unsigned k);
+    f_next_ow = k == OW - 1 ? 0 : k + 1;
+  endfunction
+  // top row of the windows of output row k, left column of those of output column k
+  function automatic pos_t f_row0(input int unsigned k);
+    f_row0 = S_ROW_START + CW'(k * STRIDE_H);
+  endfunction
+  function automatic pos_t f_col0(input int unsigned k);
+    f_col0 = S_COL_START + CW'(k * STRIDE_W);
+  endfunction
   // bottom input row the window at row0 covers
   function automatic pos_t f_r_hi(input pos_t row0);
     f_r_hi = row0 + S_KH1 > S_IFM_H - S_ONE ? S_IFM_H - S_ONE : row0 + S_KH1;
@@ -168,24 +186,50 @@ module sliding_window #(
 
   // The writer may overwrite the slot of row d - NR once the reader no longer needs it: below
   // r_lo (the window's top input row) everything is free; in [r_lo, r_free2) (the rows only
-  // this output row still needs) the columns left of the current window are.
-  function automatic logic f_tready(input pos_t d, input pos_t wc, input pos_t row0, input pos_t col0,
-                                    input logic lastoh);
-    pos_t r_lo, r_hi1, r_next0, r_free2, w_prev;
-    r_lo = row0 < 0 ? '0 : row0;
-    r_hi1 = f_r_hi(row0) + S_ONE;
-    r_next0 = row0 + S_SH;
-    r_free2 = (lastoh || r_next0 > r_hi1) ? r_hi1 : r_next0;
-    w_prev = d - S_NR;
-    f_tready = w_prev < r_lo || (w_prev < r_free2 && wc < col0);
+  // this output row still needs) the columns left of the current window are. f_free_lo/f_free_hi:
+  // r_lo + NR and r_free2 + NR of output row k, the bounds of d.
+  function automatic pos_t f_free_lo(input int unsigned k);
+    f_free_lo = (f_row0(k) < 0 ? '0 : f_row0(k)) + S_NR;
+  endfunction
+  function automatic pos_t f_free_hi(input int unsigned k);
+    pos_t r_hi1, r_next0;
+    r_hi1 = f_r_hi(f_row0(k)) + S_ONE;
+    r_next0 = f_row0(k) + S_SH;
+    f_free_hi = (k == OH - 1 || r_next0 > r_hi1 ? r_hi1 : r_next0) + S_NR;
+  endfunction
+  function automatic logic f_free(input pos_t d, input pos_t wc, input pos_t lo, input pos_t hi, input pos_t col0);
+    f_free = d < lo || (d < hi && wc < col0);
+  endfunction
+  // A row bound of the window after one in output row k (the last of its output row if lastow),
+  // in that one's row numbering: after the last window of a frame, IFM_H rows on.
+  function automatic pos_t f_row_step(input int unsigned k, input logic lastow, input pos_t here, input pos_t there);
+    f_row_step = !lastow ? here : k == OH - 1 ? there + S_IFM_H : there;
   endfunction
 
   // Timing: s_axis_tready and the reader's readiness are registered flags, computed one cycle
-  // ahead from the next values of the positions (the _nx signals below, which the position
-  // registers load), so each always equals its function of the current positions: the same
-  // cycle behaviour, with the compares off the handshake paths.
+  // ahead for each outcome of the handshakes (the window advances or not, a pixel completes or
+  // not) from registered bounds of the current and the next window (the *0/*1 registers, in the
+  // current window's row numbering) and the writer position before and after its pixel; the
+  // handshakes only select. So each flag always equals its function of the current positions:
+  // the same cycle behaviour, with the compares off the handshake paths.
   logic tready_reg;
   assign s_axis_tready = tready_reg;
+  pos_t lo0_reg, hi0_reg, lo1_reg, hi1_reg;  // f_free_lo/f_free_hi of the current and next window
+  pos_t lo2, hi2, col2;  // the same and col1_reg for the window after the next (its row numbering)
+  always_comb begin
+    lo2 = '0;
+    hi2 = '0;
+    col2 = '0;
+    for (int k = 0; k < OH; k++) begin
+      if (oh1_reg == OHB'(k)) begin
+        lo2 = f_row_step(k, last_ow1_reg, f_free_lo(k), f_free_lo(f_next_oh(k)));
+        hi2 = f_row_step(k, last_ow1_reg, f_free_hi(k), f_free_hi(f_next_oh(k)));
+      end
+    end
+    for (int k = 0; k < OW; k++) begin
+      if (ow1_reg == OWB'(k)) col2 = f_col0(f_next_ow(k));
+    end
+  end
 
   // ---------------------------------------------------------------- issue control and queue
   logic beat_ready;  // the pixels of the next beat are in the buffer (mode specific)
@@ -196,82 +240,86 @@ module sliding_window #(
   wire logic credit = 3'(q_count_reg) + 3'(s1_valid_reg) < 3'(QD);
   wire logic issue = credit && beat_ready;
   wire logic win_done = issue && win_last;
-  wire logic frame_done = win_done && last_ow && last_oh;
+  wire logic frame_last = last_ow && last_oh;  // the window is the last of its frame
+  wire logic frame_done = win_done && frame_last;
 
-  // reader position after the current window
-  logic [OHB-1:0] nxt_oh;
-  logic [OWB-1:0] nxt_ow;
-  pos_t nxt_row0, nxt_col0;
+  // reader position after the current window (the rest is in the *1 registers)
+  pos_t nxt_row0;
   logic [SLW-1:0] nxt_slot0, nxt_rbase;
   always_comb begin
-    nxt_oh = oh_reg;
-    nxt_ow = ow_reg + 1'b1;
     nxt_row0 = row0_reg;
-    nxt_col0 = col0_reg + S_SW;
     nxt_slot0 = slot0_reg;
     nxt_rbase = rbase_reg;
     if (last_ow) begin
-      nxt_ow = '0;
-      nxt_col0 = S_COL_START;
       if (last_oh) begin
-        nxt_oh = '0;
         nxt_row0 = S_ROW_START;
         nxt_rbase = slot_add(rbase_reg, H_STEP);
         nxt_slot0 = slot_add(rbase_reg, NEXT_START);
       end else begin
-        nxt_oh = oh_reg + 1'b1;
         nxt_row0 = row0_reg + S_SH;
         nxt_slot0 = slot_add(slot0_reg, SH_STEP);
       end
     end
   end
 
-  // next values of the positions (what the registers load at this edge)
-  pos_t d_nx, wc_nx, row0_nx, col0_nx;
-  logic [OHB-1:0] oh_nx;
-  logic [OWB-1:0] ow_nx;
-  always_comb begin
-    wc_nx = wc_reg;
-    if (w_pix_done) wc_nx = w_row_done ? '0 : wc_reg + S_ONE;
-    d_nx = d_reg + (w_row_done ? S_ONE : '0) - (frame_done ? S_IFM_H : '0);
-    oh_nx = win_done ? nxt_oh : oh_reg;
-    ow_nx = win_done ? nxt_ow : ow_reg;
-    row0_nx = win_done ? nxt_row0 : row0_reg;
-    col0_nx = win_done ? nxt_col0 : col0_reg;
-  end
+  // the flags after this edge, indexed by {win_done, w_pix_done}
+  wire logic [3:0] tready_nx = {f_free(dpx_reg, wcn_reg, lo1_reg, hi1_reg, col1_reg),
+                                f_free(d_reg, wc_reg, lo1_reg, hi1_reg, col1_reg),
+                                f_free(dpx_reg, wcn_reg, lo0_reg, hi0_reg, col0_reg),
+                                f_free(d_reg, wc_reg, lo0_reg, hi0_reg, col0_reg)};
 
   always_ff @(posedge ap_clk) begin
     if (!ap_rst_n) begin
       d_reg <= '0;
+      dpx_reg <= IFM_W == 1 ? S_ONE : '0;
       wc_reg <= '0;
-      wc_last_reg <= IFM_W == 1;
+      wcn_reg <= IFM_W == 1 ? '0 : S_ONE;
       wcf_reg <= '0;
-      oh_reg <= '0;
-      ow_reg <= '0;
       last_oh_reg <= OH == 1;
       last_ow_reg <= OW == 1;
+      oh1_reg <= OHB'(OW == 1 ? f_next_oh(0) : 0);
+      ow1_reg <= OWB'(f_next_ow(0));
+      last_oh1_reg <= (OW == 1 ? f_next_oh(0) : 0) == OH - 1;
+      last_ow1_reg <= f_next_ow(0) == OW - 1;
       row0_reg <= S_ROW_START;
       col0_reg <= S_COL_START;
+      col1_reg <= f_col0(f_next_ow(0));
       rbase_reg <= '0;
       slot0_reg <= SLW'(ROW_START);
-      tready_reg <= f_tready('0, '0, S_ROW_START, S_COL_START, OH == 1);
+      lo0_reg <= f_free_lo(0);
+      hi0_reg <= f_free_hi(0);
+      lo1_reg <= f_row_step(0, OW == 1, f_free_lo(0), f_free_lo(f_next_oh(0)));
+      hi1_reg <= f_row_step(0, OW == 1, f_free_hi(0), f_free_hi(f_next_oh(0)));
+      tready_reg <= f_free('0, '0, f_free_lo(0), f_free_hi(0), S_COL_START);
       s1_valid_reg <= 1'b0;
     end else begin
       if (s_fire) wcf_reg <= w_pix_done ? '0 : wcf_reg + 1'b1;
-      wc_reg <= wc_nx;
-      wc_last_reg <= wc_nx == S_IFM_W - S_ONE;
-      d_reg <= d_nx;
-      oh_reg <= oh_nx;
-      ow_reg <= ow_nx;
-      last_oh_reg <= oh_nx == OHB'(OH - 1);
-      last_ow_reg <= ow_nx == OWB'(OW - 1);
-      row0_reg <= row0_nx;
-      col0_reg <= col0_nx;
+      if (w_pix_done) begin
+        wc_reg <= wcn_reg;
+        wcn_reg <= wcn_last ? '0 : wcn_reg + S_ONE;
+      end
+      d_reg <= (w_pix_done ? dpx_reg : d_reg) - (frame_done ? S_IFM_H : '0);
+      dpx_reg <= (w_pix_done && wcn_last ? dpx_reg + S_ONE : dpx_reg) - (frame_done ? S_IFM_H : '0);
       if (win_done) begin
+        last_ow_reg <= last_ow1_reg;
+        last_oh_reg <= last_oh1_reg;
+        ow1_reg <= last_ow1_reg ? '0 : ow1_reg + 1'b1;
+        last_ow1_reg <= last_ow1_reg ? OW == 1 : 32'(ow1_reg) + 2 == OW;
+        if (last_ow1_reg) begin
+          oh1_reg <= last_oh1_reg ? '0 : oh1_reg + 1'b1;
+          last_oh1_reg <= last_oh1_reg ? OH == 1 : 32'(oh1_reg) + 2 == OH;
+        end
+        row0_reg <= nxt_row0;
+        col0_reg <= col1_reg;
+        col1_reg <= col2;
         slot0_reg <= nxt_slot0;
         rbase_reg <= nxt_rbase;
+        lo0_reg <= frame_last ? f_free_lo(0) : lo1_reg;
+        hi0_reg <= frame_last ? f_free_hi(0) : hi1_reg;
+        lo1_reg <= lo2;
+        hi1_reg <= hi2;
       end
-      tready_reg <= f_tready(d_nx, wc_nx, row0_nx, col0_nx, oh_nx == OHB'(OH - 1));
+      tready_reg <= tready_nx[{win_done, w_pix_done}];
       s1_valid_reg <= issue;
     end
   end
@@ -376,7 +424,7 @@ module sliding_window #(
                 sloti_reg <= slot_add(sloti_reg, SU);
               end else begin  // window done: first beat of the next window
                 i_reg <= '0;
-                iw_reg <= nxt_col0;
+                iw_reg <= col1_reg;
                 ca_reg <= nxt_cbase;
                 cbase_reg <= nxt_cbase;
                 ih_reg <= nxt_row0;
@@ -402,31 +450,81 @@ module sliding_window #(
     localparam int unsigned QW = (IFM_W + KW - 1) / KW;  // words per bank
     localparam int unsigned QAW = cbits(QW);
     localparam int unsigned KB = cbits(KW);
-    localparam int unsigned SW_DIV = STRIDE_W / KW;
-    localparam int unsigned SW_MOD = STRIDE_W % KW;
-    localparam int unsigned R_START = (KW - PAD_LEFT % KW) % KW;  // -PAD_LEFT mod KW
-    localparam pos_t S_Q_START = -CW'((PAD_LEFT + KW - 1) / KW);  // floor(-PAD_LEFT / KW)
-    localparam pos_t S_QW1 = CW'(QW - 1);
 
     // writer: slot, column class and bank word of the pixel being written
+    wire logic w_row_done = w_pix_done && wcn_reg == '0;  // the pixel is the last of its row
     logic [SLW-1:0] wslot_reg;
     logic [KB-1:0] wk_reg;
     logic [QAW-1:0] wq_reg;
-    // reader: col0_reg = q_reg*KW + r_reg (floor division)
-    pos_t q_reg;
-    logic [KB-1:0] r_reg;
-    // window readiness: its bottom-right input pixel has been written (a flag registered from the
-    // next positions, see tready_reg)
-    function automatic logic f_ready(input pos_t d, input pos_t wc, input pos_t row0, input pos_t col0);
-      pos_t r_hi, c_last;
-      r_hi = f_r_hi(row0);
-      c_last = col0 + S_KW1 > S_IFM_W - S_ONE ? S_IFM_W - S_ONE : col0 + S_KW1;
+    // reader, for output column ow (left column c = f_col0(ow) = q*KW + r, floor division): the column
+    // class r of window column 0, and per column class k the bank word holding window column
+    // (k - r) mod KW, word q + (r > k) (clamped: a padding column's data is unused). Tables, registered
+    // from the next window's column (ow1_reg) so that the reads start at a register.
+    function automatic logic [KB-1:0] f_rd_r(input int unsigned ow);
+      f_rd_r = KB'((ow * STRIDE_W + KW - PAD_LEFT) % KW);
+    endfunction
+    function automatic logic [KW*QAW-1:0] f_rd_addr(input int unsigned ow);
+      int q, a;
+      q = int'((ow * STRIDE_W + KW - PAD_LEFT) / KW) - 1;
+      for (int k = 0; k < KW; k++) begin
+        a = q + (int'(f_rd_r(ow)) > k ? 1 : 0);
+        f_rd_addr[k*QAW+:QAW] = a < 0 ? '0 : a > int'(QW) - 1 ? QAW'(QW - 1) : QAW'(a);
+      end
+    endfunction
+    logic [KB-1:0] r_reg, r2;
+    logic [KW*QAW-1:0] rd_addr_reg, rd_addr2;  // word of column class k at [k*QAW +: QAW]
+    always_comb begin
+      r2 = '0;
+      rd_addr2 = '0;
+      for (int k = 0; k < OW; k++) begin
+        if (ow1_reg == OWB'(k)) begin
+          r2 = f_rd_r(k);
+          rd_addr2 = f_rd_addr(k);
+        end
+      end
+    end
+    // window readiness: its bottom-right input pixel (row f_rh, column f_cl) has been written; a
+    // flag registered like tready_reg, from the bounds of the current and next window (*0/*1)
+    function automatic pos_t f_rh(input int unsigned k);
+      f_rh = f_r_hi(f_row0(k));
+    endfunction
+    function automatic pos_t f_cl(input int unsigned k);
+      f_cl = f_col0(k) + S_KW1 > S_IFM_W - S_ONE ? S_IFM_W - S_ONE : f_col0(k) + S_KW1;
+    endfunction
+    function automatic logic f_ready(input pos_t d, input pos_t wc, input pos_t r_hi, input pos_t c_last);
       f_ready = d > r_hi || (d == r_hi && wc > c_last);
     endfunction
+    pos_t rh0_reg, cl0_reg, rh1_reg, cl1_reg;
+    pos_t rh2, cl2;  // of the window after the next (its row numbering)
+    always_comb begin
+      rh2 = '0;
+      cl2 = '0;
+      for (int k = 0; k < OH; k++) begin
+        if (oh1_reg == OHB'(k)) rh2 = f_row_step(k, last_ow1_reg, f_rh(k), f_rh(f_next_oh(k)));
+      end
+      for (int k = 0; k < OW; k++) begin
+        if (ow1_reg == OWB'(k)) cl2 = f_cl(f_next_ow(k));
+      end
+    end
+    wire logic [3:0] ready_nx = {f_ready(dpx_reg, wcn_reg, rh1_reg, cl1_reg), f_ready(d_reg, wc_reg, rh1_reg, cl1_reg),
+                                 f_ready(dpx_reg, wcn_reg, rh0_reg, cl0_reg), f_ready(d_reg, wc_reg, rh0_reg, cl0_reg)};
     logic ready_reg;
     always_ff @(posedge ap_clk) begin
-      if (!ap_rst_n) ready_reg <= f_ready('0, '0, S_ROW_START, S_COL_START);
-      else ready_reg <= f_ready(d_nx, wc_nx, row0_nx, col0_nx);
+      if (!ap_rst_n) begin
+        rh0_reg <= f_rh(0);
+        cl0_reg <= f_cl(0);
+        rh1_reg <= f_row_step(0, OW == 1, f_rh(0), f_rh(f_next_oh(0)));
+        cl1_reg <= f_cl(f_next_ow(0));
+        ready_reg <= f_ready('0, '0, f_rh(0), f_cl(0));
+      end else begin
+        if (win_done) begin
+          rh0_reg <= frame_last ? f_rh(0) : rh1_reg;
+          cl0_reg <= cl1_reg;
+          rh1_reg <= rh2;
+          cl1_reg <= cl2;
+        end
+        ready_reg <= ready_nx[{win_done, w_pix_done}];
+      end
     end
     assign beat_ready = ready_reg;
     assign win_last = 1'b1;
@@ -436,8 +534,8 @@ module sliding_window #(
         wslot_reg <= '0;
         wk_reg <= '0;
         wq_reg <= '0;
-        q_reg <= S_Q_START;
-        r_reg <= KB'(R_START);
+        r_reg <= f_rd_r(0);
+        rd_addr_reg <= f_rd_addr(0);
       end else begin
         if (w_pix_done) begin
           if (w_row_done) begin
@@ -452,29 +550,9 @@ module sliding_window #(
           end
         end
         if (win_done) begin
-          if (last_ow) begin
-            q_reg <= S_Q_START;
-            r_reg <= KB'(R_START);
-          end else if (32'(r_reg) + SW_MOD >= KW) begin
-            q_reg <= q_reg + CW'(SW_DIV + 1);
-            r_reg <= KB'(32'(r_reg) + SW_MOD - KW);
-          end else begin
-            q_reg <= q_reg + CW'(SW_DIV);
-            r_reg <= KB'(32'(r_reg) + SW_MOD);
-          end
+          r_reg <= r2;
+          rd_addr_reg <= rd_addr2;
         end
-      end
-    end
-
-    // per column class k: the bank word holding window column (k - r) mod KW
-    logic [KW*QAW-1:0] rd_addr;  // word of column class k at [k*QAW +: QAW]
-    always_comb begin
-      for (int k = 0; k < KW; k++) begin
-        pos_t a;
-        a = q_reg + ((r_reg > KB'(k)) ? S_ONE : '0);
-        if (a < 0) rd_addr[k*QAW+:QAW] = '0;  // padding column: data unused
-        else if (a > S_QW1) rd_addr[k*QAW+:QAW] = QAW'(QW - 1);
-        else rd_addr[k*QAW+:QAW] = QAW'(a);
       end
     end
 
@@ -487,7 +565,7 @@ module sliding_window #(
           if (w_pix_done && wslot_reg == SLW'(s) && wk_reg == KB'(k)) mem[wq_reg] <= s_axis_tdata;
         end
         always_ff @(posedge ap_clk) begin
-          if (issue) rd_reg <= mem[rd_addr[k*QAW+:QAW]];
+          if (issue) rd_reg <= mem[rd_addr_reg[k*QAW+:QAW]];
         end
         assign rd_all[(s*KW+k)*PXB+:PXB] = rd_reg;
       end
