@@ -145,8 +145,12 @@ module dynamic_threshold #(
   assign s_axis_tready = count_reg != NW'(2 * F) && !(wr_last_pix && q_full_reg[fill_bank_reg]);
   wire logic push = s_axis_tvalid && s_axis_tready;
 
-  logic [PE*SUM_BITS-1:0] sum_next;
+  // The frame's last pixel registers its sums and writes q from them a cycle later (the rescale off
+  // the sum_mem read and adder path): the MLP reads a q bank two cycles after its last beat at the earliest.
+  logic [PE*SUM_BITS-1:0] sum_next, q_sum_reg;
   logic [PE*QB-1:0] q_next;
+  logic [BW-1:0] q_addr_reg;
+  logic q_wr_reg;
   for (genvar p = 0; p < PE; p++) begin : g_fill_lane
     wire logic signed [ACC_BITS-1:0] acc = s_axis_tdata[p*ACC_BITS+:ACC_BITS];
     wire logic [SUM_BITS-1:0] previous = wr_pix_reg == '0 ? '0 : sum_mem[wr_g_reg][p*SUM_BITS+:SUM_BITS];
@@ -158,7 +162,7 @@ module dynamic_threshold #(
         .HI      (Q_MAX),
         .OUT_BITS(QB)
     ) u_q (
-        .in_value (sum_next[p*SUM_BITS+:SUM_BITS]),
+        .in_value (q_sum_reg[p*SUM_BITS+:SUM_BITS]),
         .out_value(q_next[p*QB+:QB])
     );
   end
@@ -167,8 +171,12 @@ module dynamic_threshold #(
     if (push) begin
       frame_mem[wr_ptr_reg] <= s_axis_tdata;
       sum_mem[wr_g_reg] <= sum_next;
-      if (wr_last_pix) q_mem[fill_bank_reg ? BW'(G) + BW'(wr_g_reg) : BW'(wr_g_reg)] <= q_next;
+      if (wr_last_pix) begin
+        q_sum_reg <= sum_next;
+        q_addr_reg <= fill_bank_reg ? BW'(G) + BW'(wr_g_reg) : BW'(wr_g_reg);
+      end
     end
+    if (q_wr_reg) q_mem[q_addr_reg] <= q_next;
   end
 
   always_ff @(posedge ap_clk) begin
@@ -177,14 +185,18 @@ module dynamic_threshold #(
       wr_g_reg <= '0;
       wr_pix_reg <= '0;
       fill_bank_reg <= 1'b0;
-    end else if (push) begin
-      wr_ptr_reg <= wr_ptr_reg == FW'(2 * F - 1) ? '0 : wr_ptr_reg + 1'b1;
-      if (wr_last_g) begin
-        wr_g_reg <= '0;
-        wr_pix_reg <= wr_last_pix ? '0 : wr_pix_reg + 1'b1;
-        if (wr_last_pix) fill_bank_reg <= !fill_bank_reg;
-      end else begin
-        wr_g_reg <= wr_g_reg + 1'b1;
+      q_wr_reg <= 1'b0;
+    end else begin
+      q_wr_reg <= push && wr_last_pix;
+      if (push) begin
+        wr_ptr_reg <= wr_ptr_reg == FW'(2 * F - 1) ? '0 : wr_ptr_reg + 1'b1;
+        if (wr_last_g) begin
+          wr_g_reg <= '0;
+          wr_pix_reg <= wr_last_pix ? '0 : wr_pix_reg + 1'b1;
+          if (wr_last_pix) fill_bank_reg <= !fill_bank_reg;
+        end else begin
+          wr_g_reg <= wr_g_reg + 1'b1;
+        end
       end
     end
   end

@@ -19,6 +19,10 @@
 // lane: an OR for bits, a comparator and a select for integers. Window membership comes from
 // quotient/remainder counters of the pixel position, without division. The output is registered;
 // s_axis_tready = !m_axis_tvalid || m_axis_tready. Frame period: IFM_H * IFM_W * C / PE cycles.
+// Timing: one lane_max per cycle on any path. The horizontal partial maxima are read a cycle ahead into
+// registers; the vertical stage registers its two operands and takes their max a cycle later, for the
+// write to its row memory (read again at the earliest a cycle after, but for one word: bypassed) and for
+// the output data (the max after the output registers).
 module maxpool #(
     parameter int unsigned IFM_H = 4,     // input rows; >= KH
     parameter int unsigned IFM_W = 4,     // input columns; >= KW
@@ -98,6 +102,7 @@ module maxpool #(
 
   // ---- horizontal stage: slot j holds the partial max of column window ow = qw - k, k = (qw - j) mod NC
   logic [WB-1:0] hacc_reg[NC][CF];
+  logic [WB-1:0] hacc_rd[NC];    // hacc_reg[j][cf_reg]
   logic [NC-1:0] h_write;        // slot j's window contains this column
   logic [NC*WB-1:0] h_new;       // slot j's partial max including this beat, at [j*WB +: WB]
   logic [WB-1:0] h_result;       // the finished horizontal max of a window closed by this beat
@@ -114,7 +119,7 @@ module maxpool #(
       // window qw - k exists and reaches this column
       h_write[j] = k <= 32'(qw_reg) && 32'(qw_reg) - k < OW && 32'(rw_reg) + k * STRIDE_W < KW;
       first = k == 0 && rw_reg == '0;
-      h_new[j*WB+:WB] = first ? s_axis_tdata : lane_max(hacc_reg[j][cf_reg], s_axis_tdata);
+      h_new[j*WB+:WB] = first ? s_axis_tdata : lane_max(hacc_rd[j], s_axis_tdata);
       if (h_write[j] && 32'(rw_reg) + k * STRIDE_W == KW - 1) begin
         h_result = h_new[j*WB+:WB];
         h_done = 1'b1;
@@ -128,38 +133,73 @@ module maxpool #(
     end
   end
 
+  if (CF == 1) begin : g_hacc_rd
+    always_comb begin
+      for (int unsigned j = 0; j < NC; j++) hacc_rd[j] = hacc_reg[j][0];
+    end
+  end else begin : g_hacc_rd
+    // read at the next beat's channel fold, never the one written at this edge (CF > 1)
+    wire logic [CFB-1:0] cf_nx = !ap_rst_n || (accept && last_cf) ? '0 : accept ? cf_reg + 1'b1 : cf_reg;
+    always_ff @(posedge ap_clk) begin
+      for (int unsigned j = 0; j < NC; j++) hacc_rd[j] <= hacc_reg[j][cf_nx];
+    end
+  end
+
   // ---- vertical stage: row slot s holds the partial maxima of window row oh = qh - k, k = (qh - s) mod NR
+  // The new value is first ? h_result : lane_max(row, h_result), row = the slot's word at haddr_reg.
   logic [NR-1:0] v_emit;  // slot s closes its window row with this result
-  logic [NR*WB-1:0] v_out;  // slot s's finished window row or zeros, at [s*WB +: WB]
+  logic [NR-1:0] v_first;  // slot s starts its window row with this result
+  logic [NR*WB-1:0] v_row;  // slot s's word at haddr_reg, at [s*WB +: WB]
 
   for (genvar s = 0; s < NR; s++) begin : g_row
     logic [WB-1:0] row_mem[ROW_WORDS];
     int unsigned k;
-    logic in_window, first, last;
-    logic [WB-1:0] v_new;
+    logic in_window, last;
+    // a pending write: the new value of word wb_addr_reg from its registered operands
+    logic wb_reg, wb_first_reg;
+    logic [WB-1:0] wb_row_reg, wb_h_reg;
+    logic [AB-1:0] wb_addr_reg;
+    wire logic [WB-1:0] wb_value = wb_first_reg ? wb_h_reg : lane_max(wb_row_reg, wb_h_reg);
+    wire logic wb_start = accept && h_done && in_window && !last;
 
     always_comb begin
       k = 32'(qhm_reg) + NR - s;  // (qh - s) mod NR
       if (k >= NR) k -= NR;
       in_window = k <= 32'(qh_reg) && 32'(qh_reg) - k < OH && 32'(rh_reg) + k * STRIDE_H < KH;
-      first = k == 0 && rh_reg == '0;
       last = 32'(rh_reg) + k * STRIDE_H == KH - 1;
-      v_new = first ? h_result : lane_max(row_mem[haddr_reg], h_result);
     end
 
+    assign v_first[s] = k == 0 && rh_reg == '0;
     assign v_emit[s] = h_done && in_window && last;
-    assign v_out[s*WB+:WB] = v_emit[s] ? v_new : '0;
+    // haddr_reg moves on with every result, so only a one-word row reads the word being written
+    assign v_row[s*WB+:WB] = ROW_WORDS == 1 && wb_reg ? wb_value : row_mem[haddr_reg];
 
     always_ff @(posedge ap_clk) begin
-      if (accept && h_done && in_window && !last) row_mem[haddr_reg] <= v_new;
+      if (!ap_rst_n) wb_reg <= 1'b0;
+      else wb_reg <= wb_start;
+    end
+
+    always_ff @(posedge ap_clk) begin
+      if (wb_start) begin
+        wb_first_reg <= v_first[s];
+        wb_row_reg <= v_row[s*WB+:WB];
+        wb_h_reg <= h_result;
+        wb_addr_reg <= haddr_reg;
+      end
+      if (wb_reg) row_mem[wb_addr_reg] <= wb_value;
     end
   end
 
   // one window row closes per beat at most, so the OR of the masked slots selects it
-  logic [WB-1:0] pooled;
+  logic [WB-1:0] pooled_row;
+  logic pooled_first;
   always_comb begin
-    pooled = '0;
-    for (int unsigned s = 0; s < NR; s++) pooled |= v_out[s*WB+:WB];
+    pooled_row = '0;
+    pooled_first = 1'b0;
+    for (int unsigned s = 0; s < NR; s++) begin
+      if (v_emit[s]) pooled_row |= v_row[s*WB+:WB];
+      pooled_first |= v_emit[s] && v_first[s];
+    end
   end
 
   // ---- counters
@@ -205,13 +245,13 @@ module maxpool #(
     end
   end
 
-  // ---- output register
-  logic m_valid_reg;
-  logic [WB-1:0] m_data_reg;
+  // ---- output register: the pooled beat's operands
+  logic m_valid_reg, m_first_reg;
+  logic [WB-1:0] m_row_reg, m_h_reg;
 
   assign s_axis_tready = !m_valid_reg || m_axis_tready;
   assign m_axis_tvalid = m_valid_reg;
-  assign m_axis_tdata = m_data_reg;
+  assign m_axis_tdata = m_first_reg ? m_h_reg : lane_max(m_row_reg, m_h_reg);
 
   always_ff @(posedge ap_clk) begin
     if (!ap_rst_n) m_valid_reg <= 1'b0;
@@ -219,7 +259,11 @@ module maxpool #(
   end
 
   always_ff @(posedge ap_clk) begin
-    if (accept && v_emit != '0) m_data_reg <= pooled;
+    if (accept && v_emit != '0) begin
+      m_first_reg <= pooled_first;
+      m_row_reg <= pooled_row;
+      m_h_reg <= h_result;
+    end
   end
 endmodule
 `default_nettype wire
