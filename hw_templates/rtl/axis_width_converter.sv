@@ -11,7 +11,8 @@
 // bit count. m_axis_tvalid = count >= OUT_WIDTH (the low OUT_WIDTH bits leave); s_axis_tready =
 // count + IN_WIDTH <= CAP (the beat lands above the buffered bits). Both come from registers only,
 // and the capacity lets the slower side run every cycle: max(FRAME_BITS/IN_WIDTH, FRAME_BITS/OUT_WIDTH)
-// cycles per frame in steady state.
+// cycles per frame in steady state. The pushed beat is shifted into place by the registered count (the
+// pop only shifts the result by the constant OUT_WIDTH), so the handshakes only select.
 module axis_width_converter #(
     parameter int unsigned IN_WIDTH = 8,     // bits per input beat; >= 1
     parameter int unsigned OUT_WIDTH = 8,    // bits per output beat; >= 1
@@ -48,20 +49,17 @@ module axis_width_converter #(
   wire logic pop = m_axis_tvalid && m_axis_tready;
   wire logic push = s_axis_tvalid && s_axis_tready;
 
-  logic [CB-1:0] kept;        // bits left after the pop
-  logic [CAP-1:0] remaining;  // the buffer after the pop
-  always_comb begin
-    kept = pop ? CB'(32'(count_reg) - OUT_WIDTH) : count_reg;
-    remaining = pop ? buf_reg >> OUT_WIDTH : buf_reg;
-  end
+  // the buffer with the pushed beat above the buffered bits (they fit: s_axis_tready), before the pop
+  wire logic [CAP-1:0] pushed = buf_reg | (CAP'(s_axis_tdata) << count_reg);
+  wire logic [CAP-1:0] filled = push ? pushed : buf_reg;
 
   always_ff @(posedge ap_clk) begin
     if (!ap_rst_n) begin
       buf_reg <= '0;
       count_reg <= '0;
     end else begin
-      buf_reg <= push ? remaining | (CAP'(s_axis_tdata) << kept) : remaining;
-      count_reg <= push ? CB'(32'(kept) + IN_WIDTH) : kept;
+      buf_reg <= pop ? filled >> OUT_WIDTH : filled;
+      count_reg <= CB'(32'(count_reg) + (push ? IN_WIDTH : 0) - (pop ? OUT_WIDTH : 0));
     end
   end
 endmodule

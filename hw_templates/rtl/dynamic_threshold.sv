@@ -415,7 +415,8 @@ module dynamic_threshold #(
   end
 
   // ------------------------------------------------------------------ drain
-  // s1: frame-buffer and selected-threshold read (registered); m_axis: compared bits (registered)
+  // s1: frame-buffer and selected-threshold read (registered); m: the same, held for the output, whose
+  // bits are compared after the registers (off the block RAM's slow read-out path)
   logic [FW-1:0] rd_ptr_reg;
   logic [PosW-1:0] rd_pos_reg;  // beat within the frame
   logic [GW-1:0] rd_g_reg;
@@ -436,16 +437,20 @@ module dynamic_threshold #(
     end
   end
 
-  logic [PE-1:0] out_bits;
-  for (genvar p = 0; p < PE; p++) begin : g_out_lane
-    wire logic signed [ACC_BITS-1:0] acc = s1_data_reg[p*ACC_BITS+:ACC_BITS];
-    wire logic signed [TB-1:0] thr = s1_sel_reg[p*TB+:TB];
-    wire logic neg = s1_sel_reg[PE*TB+p];
-    assign out_bits[p] = (TB'(acc) >= thr) ^ neg;
+  logic [PE*ACC_BITS-1:0] m_data_reg;
+  logic [PE*SB-1:0] m_sel_reg;
+  always_ff @(posedge ap_clk) begin
+    if (s1_move) begin
+      m_data_reg <= s1_data_reg;
+      m_sel_reg <= s1_sel_reg;
+    end
   end
 
-  always_ff @(posedge ap_clk) begin
-    if (s1_move) m_axis_tdata <= out_bits;
+  for (genvar p = 0; p < PE; p++) begin : g_out_lane
+    wire logic signed [ACC_BITS-1:0] acc = m_data_reg[p*ACC_BITS+:ACC_BITS];
+    wire logic signed [TB-1:0] thr = m_sel_reg[p*TB+:TB];
+    wire logic neg = m_sel_reg[PE*TB+p];
+    assign m_axis_tdata[p] = (TB'(acc) >= thr) ^ neg;
   end
 
   always_ff @(posedge ap_clk) begin

@@ -365,16 +365,19 @@ module sliding_window #(
     logic [JB-1:0] j_reg;
     logic [IB-1:0] i_reg;
     pos_t ih_reg, iw_reg;  // input pixel of the next beat
+    pos_t ih_nb, iw_nb;  // and of the beat after it
     logic [SLW-1:0] sloti_reg;  // first word of the slot of row ih_reg
     ca_t ca_reg;  // iw_reg*CF + cf_reg
     ca_t cbase_reg;  // col0_reg*CF
     logic [OUT_BITS-1:0] rd_reg;
     logic s1_pad_reg;
 
-    wire logic last_cf = cf_reg == CFB'(CF - 1);
-    wire logic last_j = j_reg == JB'(KW - 1);
-    wire logic last_i = i_reg == IB'(KH - 1);
-    wire logic pad = ih_reg < 0 || ih_reg >= S_IFM_H || iw_reg < 0 || iw_reg >= S_IFM_W;
+    // flags of the next beat, registered with its position (off the issue path)
+    logic last_cf, last_j, last_i;  // cf_reg == CF - 1, j_reg == KW - 1, i_reg == KH - 1
+    logic pad;  // the beat is padding
+    function automatic logic f_pad(input pos_t ih, input pos_t iw);
+      f_pad = ih < 0 || ih >= S_IFM_H || iw < 0 || iw >= S_IFM_W;
+    endfunction
     assign win_last = last_cf && last_j && last_i;
     assign beat_ready = pad || d_reg > ih_reg || (d_reg == ih_reg && wc_reg > iw_reg);
     // A padded beat. The beat in flight was issued in the previous cycle and cf_reg has moved on once
@@ -392,42 +395,66 @@ module sliding_window #(
     logic [SLW-1:0] rd_addr;
     assign rd_addr = sloti_reg + SLW'(ca_reg);  // in range whenever the beat is not padding
 
+    always_comb begin
+      ih_nb = ih_reg;
+      iw_nb = iw_reg;
+      if (last_cf) begin
+        if (!last_j) begin
+          iw_nb = iw_reg + S_ONE;
+        end else if (!last_i) begin
+          iw_nb = col0_reg;
+          ih_nb = ih_reg + S_ONE;
+        end else begin
+          iw_nb = col1_reg;
+          ih_nb = nxt_row0;
+        end
+      end
+    end
+
     always_ff @(posedge ap_clk) begin
       if (!ap_rst_n) begin
         wr_addr_reg <= '0;
         cf_reg <= '0;
         j_reg <= '0;
         i_reg <= '0;
+        last_cf <= CF == 1;
+        last_j <= KW == 1;
+        last_i <= KH == 1;
         ih_reg <= S_ROW_START;
         iw_reg <= S_COL_START;
+        pad <= f_pad(S_ROW_START, S_COL_START);
         sloti_reg <= SLW'(ROW_START);
         ca_reg <= CA_START;
         cbase_reg <= CA_START;
       end else begin
         if (s_fire) wr_addr_reg <= wr_addr_reg == SLW'(DEPTH - 1) ? '0 : wr_addr_reg + 1'b1;
         if (issue) begin
+          ih_reg <= ih_nb;
+          iw_reg <= iw_nb;
+          pad <= f_pad(ih_nb, iw_nb);
           ca_reg <= ca_reg + CAW'(1);  // next channel group or next column
           if (!last_cf) begin
             cf_reg <= cf_reg + 1'b1;
+            last_cf <= 32'(cf_reg) + 2 == CF;
           end else begin
             cf_reg <= '0;
+            last_cf <= CF == 1;
             if (!last_j) begin
               j_reg <= j_reg + 1'b1;
-              iw_reg <= iw_reg + S_ONE;
+              last_j <= 32'(j_reg) + 2 == KW;
             end else begin
               j_reg <= '0;
+              last_j <= KW == 1;
               if (!last_i) begin  // next window row
                 i_reg <= i_reg + 1'b1;
-                iw_reg <= col0_reg;
+                last_i <= 32'(i_reg) + 2 == KH;
                 ca_reg <= cbase_reg;
-                ih_reg <= ih_reg + S_ONE;
                 sloti_reg <= slot_add(sloti_reg, SU);
               end else begin  // window done: first beat of the next window
                 i_reg <= '0;
-                iw_reg <= col1_reg;
+                last_i <= KH == 1;
                 ca_reg <= nxt_cbase;
                 cbase_reg <= nxt_cbase;
-                ih_reg <= nxt_row0;
                 sloti_reg <= nxt_slot0;
               end
             end
