@@ -9,6 +9,8 @@
 // Bytes outside a frame other than 0xA5 are ignored. Payload: beat after beat, each beat's ceil(width / 8)
 // bytes little-endian (lane 0 in the lowest bits), as the PYNQ driver packs a DMA word of the beat's width.
 // A good frame is fed as IN_BEATS beats; the OUT_BEATS output beats are collected and sent back the same way.
+// Both buffers are shift registers (bytes shift in at the top, beats and bytes leave at the bottom), so no
+// path selects a beat or a byte by index: wide frames (LFC: 98 bytes) do not slow the clock.
 `default_nettype none
 module uart_harness #(
     parameter int CLKS_PER_BIT = 217,
@@ -42,8 +44,8 @@ module uart_harness #(
   uart_tx #(.CLKS_PER_BIT(CLKS_PER_BIT)) tx_i (.ap_clk, .ap_rst_n, .i_data(tx_data), .i_valid(tx_valid),
                                                .o_ready(tx_ready), .tx(uart_tx));
 
-  logic [7:0] in_buf [IN_BYTES];
-  logic [7:0] out_buf [OUT_BYTES];
+  logic [IN_BYTES*8-1:0] in_sr;    // byte k of the frame in bits 8k +: 8 once received; beat 0 at the bottom
+  logic [OUT_BYTES*8-1:0] out_sr;  // byte k of the reply in bits 8k +: 8 once collected; sent from the bottom
 
   typedef enum logic [3:0] {IDLE, LEN0, LEN1, PAYLOAD, CHECK, DISCARD, FEED, SEND, ERROR} state_t;
   state_t state;
@@ -53,12 +55,7 @@ module uart_harness #(
   logic [31:0] in_beat, out_beat;   // beats fed / collected
   logic [31:0] send_index;          // byte of the reply being sent
 
-  // the input beat under in_beat: its bytes from the buffer
-  always_comb begin
-    s_axis_tdata = '0;
-    for (int b = 0; b < IB; b++)
-      if (b * 8 < IN_WIDTH) s_axis_tdata[b * 8 +: 8] = in_buf[in_beat * IB + b];
-  end
+  assign s_axis_tdata = in_sr[IN_WIDTH-1:0];
   assign s_axis_tvalid = state == FEED && in_beat < IN_BEATS;
   assign m_axis_tready = state == FEED && out_beat < OUT_BEATS;
 
@@ -71,7 +68,7 @@ module uart_harness #(
       if (send_index == 0) tx_data = 8'h5A;
       else if (send_index == 1) tx_data = 8'(OUT_BYTES);
       else if (send_index == 2) tx_data = 8'(OUT_BYTES >> 8);
-      else if (send_index < OUT_BYTES + 3) tx_data = out_buf[send_index - 3];
+      else if (send_index < OUT_BYTES + 3) tx_data = out_sr[7:0];
       else tx_data = chk;
     end else if (state == ERROR) begin
       tx_valid = 1'b1;
@@ -116,7 +113,7 @@ module uart_harness #(
           end
         end
         PAYLOAD: if (rx_valid) begin
-          in_buf[index] <= rx_data;
+          in_sr <= (IN_BYTES * 8)'({rx_data, in_sr} >> 8);  // also for a 1-byte frame
           chk <= chk ^ rx_data;
           index <= index + 1'b1;
           if (index == 16'(IN_BYTES - 1)) state <= CHECK;
@@ -138,10 +135,12 @@ module uart_harness #(
           state <= ERROR;
         end
         FEED: begin
-          if (s_axis_tvalid && s_axis_tready) in_beat <= in_beat + 1;
+          if (s_axis_tvalid && s_axis_tready) begin
+            in_sr <= in_sr >> (IB * 8);
+            in_beat <= in_beat + 1;
+          end
           if (m_axis_tvalid && m_axis_tready) begin
-            for (int b = 0; b < OB; b++)
-              out_buf[out_beat * OB + b] <= 8'({{(OB * 8 - OUT_WIDTH){1'b0}}, m_axis_tdata} >> (b * 8));
+            out_sr <= (OUT_BYTES * 8)'({(OB * 8)'(m_axis_tdata), out_sr} >> (OB * 8));
             out_beat <= out_beat + 1;
           end
           if (out_beat == OUT_BEATS && in_beat == IN_BEATS) begin
@@ -150,7 +149,10 @@ module uart_harness #(
           end
         end
         SEND: if (tx_ready) begin
-          if (send_index >= 3 && send_index < OUT_BYTES + 3) chk <= chk ^ out_buf[send_index - 3];
+          if (send_index >= 3 && send_index < OUT_BYTES + 3) begin
+            chk <= chk ^ out_sr[7:0];
+            out_sr <= out_sr >> 8;
+          end
           send_index <= send_index + 1;
           if (send_index == OUT_BYTES + 3) state <= IDLE;
         end

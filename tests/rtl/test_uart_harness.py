@@ -1,6 +1,8 @@
 """cocotb bench of uart_harness (with uart_rx and uart_tx inside): a Python accelerator model on the stream side
 and a UART model on the line; good frames bit-exact, wrong length / bad checksum / truncated frames answered with
-the error frame, noise ignored, and a good frame goes through after each."""
+the error frame, noise ignored, and a good frame goes through after each; for several beat shapes (one-byte
+frames, beats of odd widths whose top byte is partly unused)."""
+import os
 import random
 
 import cocotb
@@ -10,8 +12,12 @@ from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly, RisingEdge
 
 from tests.rtl.axis import run_bench
 
-CPB, IN_WIDTH, IN_BEATS, OUT_WIDTH, OUT_BEATS = 4, 16, 3, 8, 2
-IN_BYTES, OUT_BYTES = IN_BEATS * 2, OUT_BEATS
+CPB = 4
+#: (IN_WIDTH, IN_BEATS, OUT_WIDTH, OUT_BEATS) per bench run; the run's shape comes in SIGNFLOW_UART_SHAPE
+SHAPES = [(16, 3, 8, 2), (5, 1, 12, 1), (13, 7, 3, 4)]
+IN_WIDTH, IN_BEATS, OUT_WIDTH, OUT_BEATS = (int(v) for v in os.environ.get("SIGNFLOW_UART_SHAPE", "16,3,8,2").split(","))
+IB, OB = (IN_WIDTH + 7) // 8, (OUT_WIDTH + 7) // 8
+IN_BYTES, OUT_BYTES = IN_BEATS * IB, OUT_BEATS * OB
 
 
 def xor(data):
@@ -27,9 +33,14 @@ def request(payload, length=None):
 
 
 def model(beats):
-    """The accelerator model: beat 0 the XOR of all input bytes, beat 1 their sum mod 256."""
-    data = b"".join(b.to_bytes(2, "little") for b in beats)
-    return [xor(data), sum(data) & 0xFF]
+    """The accelerator model: output beat k is (XOR of the input beats) + k * (their sum), to OUT_WIDTH bits."""
+    mixed, total = xor(beats), sum(beats)
+    return [(mixed + k * total) & ((1 << OUT_WIDTH) - 1) for k in range(OUT_BEATS)]
+
+
+def beats_of(payload):
+    """The beats the harness feeds from a payload: IB bytes each, little-endian, the bits above IN_WIDTH dropped."""
+    return [int.from_bytes(payload[i:i + IB], "little") & ((1 << IN_WIDTH) - 1) for i in range(0, IN_BYTES, IB)]
 
 
 async def send(dut, data):
@@ -92,8 +103,7 @@ async def good_frame(dut, seed):
     payload = bytes(random.Random(seed).getrandbits(8) for _ in range(IN_BYTES))
     cocotb.start_soon(send(dut, request(payload)))
     reply = await receive(dut, OUT_BYTES + 4)
-    beats = [int.from_bytes(payload[i:i + 2], "little") for i in range(0, IN_BYTES, 2)]
-    out = bytes(model(beats))
+    out = b"".join(word.to_bytes(OB, "little") for word in model(beats_of(payload)))
     head = OUT_BYTES.to_bytes(2, "little")
     assert reply == bytes([0x5A]) + head + out + bytes([xor(head + out)]), f"reply {reply.hex()}"
 
@@ -111,7 +121,7 @@ async def run_test_harness(dut):
     cocotb.start_soon(accelerator(dut))
     for seed in range(3):
         await good_frame(dut, seed)
-    payload = bytes(range(IN_BYTES))
+    payload = bytes(range(1, IN_BYTES + 1))
     bad = bytearray(request(payload))
     bad[-1] ^= 0x55
     cocotb.start_soon(send(dut, bytes(bad)))
@@ -126,8 +136,10 @@ async def run_test_harness(dut):
     await good_frame(dut, 12)
 
 
-@pytest.mark.parametrize("cpb", [CPB])
-def test_uart_harness(cpb, tmp_path_factory):
-    run_bench("uart_harness", {"CLKS_PER_BIT": cpb, "IN_WIDTH": IN_WIDTH, "IN_BEATS": IN_BEATS,
-                               "OUT_WIDTH": OUT_WIDTH, "OUT_BEATS": OUT_BEATS, "TIMEOUT_CLKS": 40 * cpb},
-              "tests.rtl.test_uart_harness", tmp_path_factory.mktemp("uart_harness"))
+@pytest.mark.parametrize("shape", SHAPES, ids=["x".join(map(str, shape)) for shape in SHAPES])
+def test_uart_harness(shape, tmp_path_factory):
+    in_width, in_beats, out_width, out_beats = shape
+    run_bench("uart_harness", {"CLKS_PER_BIT": CPB, "IN_WIDTH": in_width, "IN_BEATS": in_beats,
+                               "OUT_WIDTH": out_width, "OUT_BEATS": out_beats, "TIMEOUT_CLKS": 40 * CPB},
+              "tests.rtl.test_uart_harness", tmp_path_factory.mktemp("uart_harness"),
+              extra_env={"SIGNFLOW_UART_SHAPE": ",".join(map(str, shape))})
