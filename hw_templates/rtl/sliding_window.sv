@@ -492,10 +492,11 @@ module sliding_window #(
     endfunction
     function automatic logic [KW*QAW-1:0] f_rd_addr(input int unsigned ow);
       int q, a;
-      q = int'((ow * STRIDE_W + KW - PAD_LEFT) / KW) - 1;
+      q = (ow * STRIDE_W + KW - PAD_LEFT) / KW;  // no int'() casts: Yosys 0.23 does not parse them
+      q = q - 1;
       for (int k = 0; k < KW; k++) begin
-        a = q + (int'(f_rd_r(ow)) > k ? 1 : 0);
-        f_rd_addr[k*QAW+:QAW] = a < 0 ? '0 : a > int'(QW) - 1 ? QAW'(QW - 1) : QAW'(a);
+        a = q + (f_rd_r(ow) > k ? 1 : 0);
+        f_rd_addr[k*QAW+:QAW] = a < 0 ? '0 : a >= QW ? QAW'(QW - 1) : QAW'(a);
       end
     endfunction
     logic [KB-1:0] r_reg, r2;

@@ -1,6 +1,7 @@
 """The build's live step list: marks and times per step, the running step's elapsed time and stage, and the
 notes of skipped steps printed even when quiet."""
 import io
+import re
 
 from rich.console import Console
 
@@ -20,11 +21,11 @@ def test_running_step_shows_elapsed_time_and_stage(capsys):
         progress.start("pnr")
         progress.stage("nextpnr-ecp5: place and route")
         lines = rendered(progress)
-        assert lines[0].startswith("✓  rtl_codegen  0.0 s")
-        assert lines[1].split() == [">", "pnr", "0", "s", "nextpnr-ecp5:", "place", "and", "route"]
+        assert re.fullmatch(r"✓  rtl_codegen  \d+\.\d s", lines[0]), lines[0]
+        assert re.fullmatch(r">  pnr  +\d+ s +nextpnr-ecp5: place and route", lines[1]), lines[1]
         assert lines[2].split() == ["·", "bitstream"]
         progress.done("pnr")
         progress.start("bitstream")
-        assert rendered(progress)[1].split()[:3] == ["✓", "pnr", "0.0"]  # the stage went with the step
+        assert re.fullmatch(r"✓  pnr  +\d+\.\d s", rendered(progress)[1])  # the stage went with the step
         progress.done("bitstream", skipped="no tool")
     assert capsys.readouterr().err.strip() == "bitstream: no tool"
