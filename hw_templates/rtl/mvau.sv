@@ -25,11 +25,12 @@
 // Schedule: one (nf, sf) step per cycle, NF*SF cycles per pixel. During nf = 0 the SF input beats feed the
 // datapath directly and are stored in an SF-word buffer that nf = 1..NF-1 read again; the next pixel's
 // beats are taken right after the current pixel's last step, so a full-rate stream never idles the unit.
-// Pipeline: step issue (weight / buffer reads) -> XNOR or +-x and a registered adder tree of clog2(SIMD)
-// levels -> accumulator (and threshold read) -> compare -> output register with a skid register. All
-// stages advance while the skid register is empty (a registered enable): a stalled sink freezes the
-// pipeline, nothing is dropped or repeated. Latency: the last input beat of a pixel accepted in cycle t
-// gives the pixel's first output beat valid in cycle t + 3 + clog2(SIMD).
+// Pipeline: step issue (weight read; the step's input word, streamed or buffered, selected and registered)
+// -> XNOR or +-x and a registered adder tree of clog2(SIMD) levels -> accumulator (and threshold read)
+// -> compare -> output register with a skid register. All stages advance while the skid register is empty
+// (a registered enable): a stalled sink freezes the pipeline, nothing is dropped or repeated. Latency: the
+// last input beat of a pixel accepted in cycle t gives the pixel's first output beat valid in cycle
+// t + 3 + clog2(SIMD).
 module mvau #(
     parameter int unsigned MW          = 16,  // inputs per output channel (fan-in); a multiple of SIMD
     parameter int unsigned MH          = 8,   // output channels; a multiple of PE
@@ -103,22 +104,26 @@ module mvau #(
   logic [SFW-1:0] sf_reg;
   logic [NFW-1:0] nf_reg;
   logic [WAW-1:0] waddr_reg;  // nf*SF + sf
-  wire logic first_nf = nf_reg == '0;
+  logic first_nf_reg;  // nf = 0, registered with nf_reg: s_axis_tready is one gate from two registers
   wire logic last_sf = sf_reg == SFW'(SF - 1);
   wire logic last_nf = nf_reg == NFW'(NF - 1);
   // nf = 0 takes one input beat per step; later folds read the buffer
-  assign s_axis_tready = en && first_nf;
-  wire logic issue = en && (!first_nf || s_axis_tvalid);
+  assign s_axis_tready = en && first_nf_reg;
+  wire logic issue = en && (!first_nf_reg || s_axis_tvalid);
   wire logic pixel_done = issue && last_sf && last_nf;
 
   always_ff @(posedge ap_clk) begin
     if (!ap_rst_n) begin
       sf_reg <= '0;
       nf_reg <= '0;
+      first_nf_reg <= 1'b1;
       waddr_reg <= '0;
     end else if (issue) begin
       sf_reg <= last_sf ? '0 : sf_reg + 1'b1;
-      if (last_sf) nf_reg <= last_nf ? '0 : nf_reg + 1'b1;
+      if (last_sf) begin
+        nf_reg <= last_nf ? '0 : nf_reg + 1'b1;
+        first_nf_reg <= last_nf;
+      end
       waddr_reg <= pixel_done ? '0 : waddr_reg + 1'b1;
     end
   end
@@ -138,29 +143,21 @@ module mvau #(
   );
 
   logic [IW-1:0] xbuf[SF];
-  logic [IW-1:0] xbuf_s1_reg;  // stage 1: buffered input word (nf > 0)
-  logic [IW-1:0] xin_s1_reg;  // stage 1: streamed input word (nf = 0)
-  logic xsel_s1_reg;  // stage 1: the step is in nf = 0
+  // stage 1: the step's input word, selected before the register (streamed in nf = 0, else buffered), so
+  // the dot products start from a register and no select fans out to every lane of every PE
+  logic [IW-1:0] x_s1_reg;
 
   if (SF > 1) begin : g_xbuf
     always_ff @(posedge ap_clk) begin
-      if (issue && first_nf) xbuf[sf_reg] <= s_axis_tdata;
-      if (en) xbuf_s1_reg <= xbuf[sf_reg];
+      if (issue && first_nf_reg) xbuf[sf_reg] <= s_axis_tdata;
+      if (en) x_s1_reg <= first_nf_reg ? s_axis_tdata : xbuf[sf_reg];
     end
   end else begin : g_xbuf1
     always_ff @(posedge ap_clk) begin
-      if (issue && first_nf) xbuf[0] <= s_axis_tdata;
-      if (en) xbuf_s1_reg <= xbuf[0];
+      if (issue && first_nf_reg) xbuf[0] <= s_axis_tdata;
+      if (en) x_s1_reg <= first_nf_reg ? s_axis_tdata : xbuf[0];
     end
   end
-
-  always_ff @(posedge ap_clk) begin
-    if (en) begin
-      xin_s1_reg <= s_axis_tdata;
-      xsel_s1_reg <= first_nf;
-    end
-  end
-  wire logic [IW-1:0] x_s1 = xsel_s1_reg ? xin_s1_reg : xbuf_s1_reg;
 
   // ---- step flags along stage 1 (index 0) and the tree levels (index 1..LEVELS)
   logic v_pipe[LEVELS+1];  // the stage holds a step
@@ -198,7 +195,7 @@ module mvau #(
     ) u_dot (
         .ap_clk(ap_clk),
         .en(en),
-        .x(x_s1),
+        .x(x_s1_reg),
         .w(w_s1_reg[p*SIMD+:SIMD]),
         .sum(tree_out[p*TW+:TW])
     );
