@@ -495,7 +495,7 @@ module sliding_window #(
       q = (ow * STRIDE_W + KW - PAD_LEFT) / KW;  // no int'() casts: Yosys 0.23 does not parse them
       q = q - 1;
       for (int k = 0; k < KW; k++) begin
-        a = q + (f_rd_r(ow) > k ? 1 : 0);
+        a = q + (32'(f_rd_r(ow)) > k ? 1 : 0);
         f_rd_addr[k*QAW+:QAW] = a < 0 ? '0 : a >= QW ? QAW'(QW - 1) : QAW'(a);
       end
     endfunction
