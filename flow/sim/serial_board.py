@@ -17,7 +17,7 @@ from pathlib import Path
 from signflow.codegen.harness import write_harness
 from signflow.errors import UserError
 from signflow.templates import template_path
-from signflow.tools import verilator
+from signflow.tools import VERILATOR_BUILD, verilator
 
 
 def build_board_sim(build_dir, work_dir, clock_mhz, baud):
@@ -27,9 +27,7 @@ def build_board_sim(build_dir, work_dir, clock_mhz, baud):
     work_dir.mkdir(parents=True, exist_ok=True)
     top, sources = write_harness(build_dir, clock_mhz, baud, folder=work_dir / "board")
     command, env = verilator()
-    done = subprocess.run(command + ["--cc", "--exe", "--build", "-j", "2", "-O2", "--top-module", top,
-                                     "--Mdir", "obj", "-Wno-fatal", "-Wno-lint", "-Wno-style",
-                                     "-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include", *sources,
+    done = subprocess.run(command + [*VERILATOR_BUILD, "-O2", "--top-module", top, "--Mdir", "obj", *sources,
                                      str(template_path("sim", "uart_board.cpp"))],
                           cwd=work_dir, env=env, capture_output=True, text=True)
     exe = work_dir / "obj" / f"V{top}"

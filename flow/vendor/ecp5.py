@@ -156,8 +156,9 @@ def place_and_route(build_dir, board_name, target_mhz, baud=115200, allow_timing
         clock_mhz, pll, sources = make_pll(work, board.clock_mhz, target_mhz), PLL, [f"{PLL}.v"]
     _, harness = write_harness(build_dir, clock_mhz, baud)
     top, files = write_pin_top(build_dir, board_name, board, clock_mhz, pll)
-    for name in [Path(path).name for path in harness if Path(path).parent.name == "board"] + files:
-        shutil.copy(build_dir / "board" / name, work / name)  # the board's sources beside the accelerator's
+    board_dir = (build_dir / "board").resolve()
+    for name in [Path(path).name for path in harness if Path(path).parent == board_dir] + files:
+        shutil.copy(board_dir / name, work / name)  # the board's sources beside the accelerator's
     sources = [Path(path).name for path in harness] + sources + [name for name in files if name != LPF]
     stage("Yosys synth_ecp5 (minutes on a large design)")
     synth_seconds = synthesize(work, top, sources)
