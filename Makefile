@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/rtl.py
 	$(BIN)/python bench/hls.py
 	$(BIN)/python bench/driver.py
+	$(BIN)/python bench/pnr.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check --select F,E9 models flow tests bench

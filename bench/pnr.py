@@ -3,9 +3,10 @@
 build's 100 MHz target.
 
 Per design: LUT4 / FF / EBR / DSP, the routed Fmax against the target, synthesis and P&R seconds, bitstream
-bytes. With ``--before REV`` each design is also routed with the RTL modules of an earlier commit (the same
-generated top and memories, hw_templates/rtl/*.sv from REV: the timing work keeps every interface), side by
-side in the same run, with the ratio of the Fmax. Random weights (timing and size do not depend on them). The
+bytes. With ``--before REV`` each design is also routed with the accelerator's RTL modules of an earlier
+commit (the same generated top and memories, its rtl/*.sv from REV's hw_templates/rtl: the timing work keeps
+every interface; the board's harness stays this checkout's), side by side in the same run, with the ratio of
+the Fmax. Random weights (timing and size do not depend on them). The
 LFC row takes tens of minutes (yowasp synthesizes its SIMD = 1024 layers slowly): --lfc adds it.
 Run: .venv/bin/python bench/pnr.py [--board ulx3s] [--fps 100000] [--smallest] [--before 05fe32e] [--lfc]
 """
