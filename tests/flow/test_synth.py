@@ -74,9 +74,8 @@ def test_every_rtl_module_reads_in_each_routes_yosys(tool, tmp_path):
     paths = sorted(path for path in template_path("rtl", "").iterdir() if path.suffix == ".sv")
     (tmp_path / "one.mem").write_text("0\n")
     script = []
-    for path in paths:  # yowasp sees only the folder it runs in
-        shutil.copy(path, tmp_path / path.name)
     for path in paths:
+        shutil.copy(path, tmp_path / path.name)  # yowasp sees only the folder it runs in
         text = path.read_text()
         top = re.search(r"^module (\w+)", text, re.MULTILINE).group(1)
         files = ", ".join(f'.{name}("one.mem")' for name in re.findall(r"parameter\s+(\w+_FILE)\b", text))
