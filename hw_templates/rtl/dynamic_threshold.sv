@@ -21,10 +21,12 @@
 // back and compares. Buffer slots are freed as they are read, so frame k+2 fills behind the drain
 // of frame k: frames stream at max(F, MLP) cycles each, MLP = (HID+1)*G + 1 (the sequencer's
 // HID+1 passes plus one idle cycle), within the 2*C*HID/PE budget for HID >= 2 (one over for HID = 1).
-// Latency: the frame's thresholds are ready (HID+1)*G + 6 cycles after its last input beat, and
-// its first output beat follows after (HID+1)*G + 8 cycles (when the output is ready and the
-// drain is idle). Input is stalled only when the buffer is full, or at a frame's last pixel while
-// the MLP still reads the q bank of two frames before.
+// Latency: the frame's thresholds are ready (HID+1)*G + 8 cycles after its last input beat, and
+// its first output beat follows after (HID+1)*G + 11 cycles (when the output is ready and the
+// drain is idle). For 100 MHz on ECP5 both MACs register their products (no multiplier output feeds
+// an adder in the same cycle) and the drain compares from fabric registers into an output register.
+// Input is stalled only when the buffer is full, or at a frame's last pixel while the MLP still
+// reads the q bank of two frames before.
 // Resources: 2*F words of PE*ACC_BITS (BRAM), 2*PE small multipliers, LUTRAM for sums and codes.
 //
 // Memories (layouts in flow/packing.py: dynamic_threshold_memories), all $readmemh, lane p at the LSB:
@@ -248,6 +250,7 @@ module dynamic_threshold #(
 
   logic [MW-1:0] a_addr_reg;  // W1 address: pass * G + g
   logic a_valid_reg, a_first_reg, a_last_reg, a_end_reg;
+  logic a2_valid_reg, a2_first_reg, a2_last_reg;  // a2: the products, registered (the multipliers' own cycle)
   logic [PE*QB-1:0] a_q_reg;
   logic [PE*W_BITS-1:0] a_w1_reg;
   logic signed [HB-1:0] hidden_reg;  // sum over the groups issued so far of this pass
@@ -260,7 +263,7 @@ module dynamic_threshold #(
     end
   end
 
-  logic [PE*HB-1:0] a_products;  // lane p: q * W1, sign-extended to HB bits
+  logic [PE*HB-1:0] a_products, a_products_reg;  // lane p: q * W1, sign-extended to HB bits
   logic signed [HB-1:0] a_sum;
   for (genvar p = 0; p < PE; p++) begin : g_a_lane
     wire logic signed [QB-1:0] q = a_q_reg[p*QB+:QB];
@@ -270,7 +273,11 @@ module dynamic_threshold #(
   end
   always_comb begin
     a_sum = '0;
-    for (int p = 0; p < PE; p++) a_sum = a_sum + $signed(a_products[p*HB+:HB]);
+    for (int p = 0; p < PE; p++) a_sum = a_sum + $signed(a_products_reg[p*HB+:HB]);
+  end
+
+  always_ff @(posedge ap_clk) begin
+    if (a_valid_reg) a_products_reg <= a_products;
   end
 
   wire logic signed [HB-1:0] hidden_relu = hidden_reg < 0 ? '0 : hidden_reg;
@@ -287,7 +294,7 @@ module dynamic_threshold #(
   );
 
   always_ff @(posedge ap_clk) begin
-    if (a_valid_reg) hidden_reg <= (a_first_reg ? '0 : hidden_reg) + a_sum;
+    if (a2_valid_reg) hidden_reg <= (a2_first_reg ? '0 : hidden_reg) + a_sum;
     if (a_end_reg) r_reg <= r_next;
   end
 
@@ -298,36 +305,46 @@ module dynamic_threshold #(
       a_first_reg <= 1'b0;
       a_last_reg <= 1'b0;
       a_end_reg <= 1'b0;
+      a2_valid_reg <= 1'b0;
     end else begin
       if (a_issue) a_addr_reg <= a_addr_reg == MW'(HID * G - 1) ? '0 : a_addr_reg + 1'b1;
       a_valid_reg <= a_issue;
       a_first_reg <= mlp_g_reg == '0;
       a_last_reg <= mlp_last_g;
-      a_end_reg <= a_valid_reg && a_last_reg;  // hidden_reg holds a finished sum
+      a2_valid_reg <= a_valid_reg;
+      a2_first_reg <= a_first_reg;
+      a2_last_reg <= a_last_reg;
+      a_end_reg <= a2_valid_reg && a2_last_reg;  // hidden_reg holds a finished sum
     end
   end
 
   // ------------------------------------------------------------------ stage B: v = r @ W2, codes
-  // b1 (one cycle after the sequencer): W2 read; b2: v += r * W2 row; c3: code, THR read; c4: store
+  // b0 (one cycle after the sequencer): waits for r; b1: W2 read; b2: r * W2 row (registered); b3: v +=
+  // products; c4: code, THR read; c5: store
   logic [PE*W_BITS-1:0] w2_rom[HID*G];
   initial if (W2_FILE != "") $readmemh(W2_FILE, w2_rom);
   logic [PE-1:0] dir_rom[G];
   initial if (DIR_FILE != "") $readmemh(DIR_FILE, dir_rom);
 
   logic [MW-1:0] b_addr_reg;  // W2 address: (pass - 1) * G + g
+  logic b0_valid_reg, b0_first_reg, b0_last_reg, b0_bank_reg;
+  logic [GW-1:0] b0_g_reg;
   logic b1_valid_reg, b1_first_reg, b1_last_reg, b1_bank_reg;
   logic [GW-1:0] b1_g_reg;
   logic b2_valid_reg, b2_first_reg, b2_last_reg, b2_bank_reg;
   logic [GW-1:0] b2_g_reg;
+  logic b3_valid_reg, b3_first_reg, b3_last_reg, b3_bank_reg;
+  logic [GW-1:0] b3_g_reg;
   logic [PE*W_BITS-1:0] b_w2_reg;
+  logic [PE*VB-1:0] b_products_reg;  // lane p: r * W2, sign-extended to VB bits
   logic [PE*VB-1:0] v_mem[G];  // partial v of group g
   logic [PE*VB-1:0] v_next, v_final_reg;
-  logic c3_valid_reg, c3_bank_reg;
-  logic [GW-1:0] c3_g_reg;
   logic c4_valid_reg, c4_bank_reg;
   logic [GW-1:0] c4_g_reg;
-  logic [PE-1:0] c4_neg_reg;
-  logic [PE*TB-1:0] c4_thr;
+  logic c5_valid_reg, c5_bank_reg;
+  logic [GW-1:0] c5_g_reg;
+  logic [PE-1:0] c5_neg_reg;
+  logic [PE*TB-1:0] c5_thr;
 
   always_ff @(posedge ap_clk) begin
     if (b1_valid_reg) b_w2_reg <= w2_rom[b_addr_reg];
@@ -336,16 +353,19 @@ module dynamic_threshold #(
   for (genvar p = 0; p < PE; p++) begin : g_b_lane
     wire logic signed [W_BITS-1:0] w = b_w2_reg[p*W_BITS+:W_BITS];
     wire logic signed [RB+W_BITS-1:0] product = (RB + W_BITS)'(r_reg) * (RB + W_BITS)'(w);
-    wire logic [VB-1:0] previous = b2_first_reg ? '0 : v_mem[b2_g_reg][p*VB+:VB];
-    assign v_next[p*VB+:VB] = previous + VB'(product);
+    always_ff @(posedge ap_clk) begin
+      if (b2_valid_reg) b_products_reg[p*VB+:VB] <= VB'(product);
+    end
+    wire logic [VB-1:0] previous = b3_first_reg ? '0 : v_mem[b3_g_reg][p*VB+:VB];
+    assign v_next[p*VB+:VB] = previous + b_products_reg[p*VB+:VB];
   end
 
   always_ff @(posedge ap_clk) begin
-    if (b2_valid_reg) v_mem[b2_g_reg] <= v_next;
-    if (b2_valid_reg && b2_last_reg) v_final_reg <= v_next;
+    if (b3_valid_reg) v_mem[b3_g_reg] <= v_next;
+    if (b3_valid_reg && b3_last_reg) v_final_reg <= v_next;
   end
 
-  // c3: u, code, per-lane threshold lookup (each lane reads its own copy of THR; synthesis keeps its bits)
+  // c4: u, code, per-lane threshold lookup (each lane reads its own copy of THR; synthesis keeps its bits)
   for (genvar p = 0; p < PE; p++) begin : g_c_lane
     logic [PE*TB-1:0] thr_rom[G*CODES];
     initial if (THR_FILE != "") $readmemh(THR_FILE, thr_rom);
@@ -361,62 +381,66 @@ module dynamic_threshold #(
         .out_value(u)
     );
     wire logic [KB-1:0] code = KB'(33'(u) - 33'(U_MIN));
-    wire logic [TW-1:0] thr_addr = TW'(c3_g_reg) * TW'(CODES) + TW'(code);
+    wire logic [TW-1:0] thr_addr = TW'(c4_g_reg) * TW'(CODES) + TW'(code);
     logic [TB-1:0] thr_reg;
     always_ff @(posedge ap_clk) begin
-      if (c3_valid_reg) thr_reg <= thr_rom[thr_addr][p*TB+:TB];
+      if (c4_valid_reg) thr_reg <= thr_rom[thr_addr][p*TB+:TB];
     end
-    assign c4_thr[p*TB+:TB] = thr_reg;
+    assign c5_thr[p*TB+:TB] = thr_reg;
   end
 
   always_ff @(posedge ap_clk) begin
-    if (c3_valid_reg) c4_neg_reg <= dir_rom[c3_g_reg];
+    if (c4_valid_reg) c5_neg_reg <= dir_rom[c4_g_reg];
   end
 
   logic [PE*SB-1:0] sel_mem[2*G];  // bank b at b*G + g: {NEG lanes, T lanes}
   always_ff @(posedge ap_clk) begin
-    if (c4_valid_reg) sel_mem[c4_bank_reg ? BW'(G) + BW'(c4_g_reg) : BW'(c4_g_reg)] <= {c4_neg_reg, c4_thr};
+    if (c5_valid_reg) sel_mem[c5_bank_reg ? BW'(G) + BW'(c5_g_reg) : BW'(c5_g_reg)] <= {c5_neg_reg, c5_thr};
   end
 
   always_ff @(posedge ap_clk) begin
     if (!ap_rst_n) begin
       b_addr_reg <= '0;
+      b0_valid_reg <= 1'b0;
       b1_valid_reg <= 1'b0;
       b2_valid_reg <= 1'b0;
-      c3_valid_reg <= 1'b0;
+      b3_valid_reg <= 1'b0;
       c4_valid_reg <= 1'b0;
+      c5_valid_reg <= 1'b0;
     end else begin
       if (b1_valid_reg) b_addr_reg <= b_addr_reg == MW'(HID * G - 1) ? '0 : b_addr_reg + 1'b1;
-      b1_valid_reg <= mlp_busy_reg && mlp_pass_reg != '0;
+      b0_valid_reg <= mlp_busy_reg && mlp_pass_reg != '0;
+      b1_valid_reg <= b0_valid_reg;
       b2_valid_reg <= b1_valid_reg;
-      c3_valid_reg <= b2_valid_reg && b2_last_reg;
-      c4_valid_reg <= c3_valid_reg;
+      b3_valid_reg <= b2_valid_reg;
+      c4_valid_reg <= b3_valid_reg && b3_last_reg;
+      c5_valid_reg <= c4_valid_reg;
     end
   end
 
   always_ff @(posedge ap_clk) begin  // control that travels with the valids
-    b1_g_reg <= mlp_g_reg;
-    b1_first_reg <= mlp_pass_reg == JW'(1);
-    b1_last_reg <= mlp_pass_reg == JW'(HID);
-    b1_bank_reg <= mlp_bank_reg;
-    b2_g_reg <= b1_g_reg;
-    b2_first_reg <= b1_first_reg;
-    b2_last_reg <= b1_last_reg;
-    b2_bank_reg <= b1_bank_reg;
-    c3_g_reg <= b2_g_reg;
-    c3_bank_reg <= b2_bank_reg;
-    c4_g_reg <= c3_g_reg;
-    c4_bank_reg <= c3_bank_reg;
+    b0_g_reg <= mlp_g_reg;
+    b0_first_reg <= mlp_pass_reg == JW'(1);
+    b0_last_reg <= mlp_pass_reg == JW'(HID);
+    b0_bank_reg <= mlp_bank_reg;
+    {b1_g_reg, b1_first_reg, b1_last_reg, b1_bank_reg} <= {b0_g_reg, b0_first_reg, b0_last_reg, b0_bank_reg};
+    {b2_g_reg, b2_first_reg, b2_last_reg, b2_bank_reg} <= {b1_g_reg, b1_first_reg, b1_last_reg, b1_bank_reg};
+    {b3_g_reg, b3_first_reg, b3_last_reg, b3_bank_reg} <= {b2_g_reg, b2_first_reg, b2_last_reg, b2_bank_reg};
+    c4_g_reg <= b3_g_reg;
+    c4_bank_reg <= b3_bank_reg;
+    c5_g_reg <= c4_g_reg;
+    c5_bank_reg <= c4_bank_reg;
   end
 
   always_comb begin
     sel_set = '0;
-    sel_set[c4_bank_reg] = c4_valid_reg && c4_g_reg == GW'(G - 1);
+    sel_set[c5_bank_reg] = c5_valid_reg && c5_g_reg == GW'(G - 1);
   end
 
   // ------------------------------------------------------------------ drain
-  // s1: frame-buffer and selected-threshold read (registered); m: the same, held for the output, whose
-  // bits are compared after the registers (off the block RAM's slow read-out path)
+  // s1: frame-buffer and selected-threshold read (the block RAM's registered read); s2: the same, held in
+  // fabric registers (off the block RAM's slow read-out); m: the output bits, compared from s2, so the
+  // output leaves a register and the compare's carry chain stays off the next module's path
   logic [FW-1:0] rd_ptr_reg;
   logic [PosW-1:0] rd_pos_reg;  // beat within the frame
   logic [GW-1:0] rd_g_reg;
@@ -424,11 +448,16 @@ module dynamic_threshold #(
   logic s1_valid_reg;
   logic [PE*ACC_BITS-1:0] s1_data_reg;
   logic [PE*SB-1:0] s1_sel_reg;
+  logic s2_valid_reg;
+  logic [PE*ACC_BITS-1:0] s2_data_reg;
+  logic [PE*SB-1:0] s2_sel_reg;
 
   wire logic out_free = !m_axis_tvalid || m_axis_tready;
-  wire logic s1_move = s1_valid_reg && out_free;
+  wire logic s2_move = s2_valid_reg && out_free;
+  wire logic s2_free = !s2_valid_reg || out_free;
+  wire logic s1_move = s1_valid_reg && s2_free;
   wire logic rd_frame_end = rd_pos_reg == PosW'(F - 1);
-  assign rd_issue = sel_full_reg[rd_bank_reg] && (!s1_valid_reg || out_free);
+  assign rd_issue = sel_full_reg[rd_bank_reg] && (!s1_valid_reg || s2_free);
 
   always_ff @(posedge ap_clk) begin
     if (rd_issue) begin
@@ -437,20 +466,23 @@ module dynamic_threshold #(
     end
   end
 
-  logic [PE*ACC_BITS-1:0] m_data_reg;
-  logic [PE*SB-1:0] m_sel_reg;
   always_ff @(posedge ap_clk) begin
     if (s1_move) begin
-      m_data_reg <= s1_data_reg;
-      m_sel_reg <= s1_sel_reg;
+      s2_data_reg <= s1_data_reg;
+      s2_sel_reg <= s1_sel_reg;
     end
   end
 
+  logic [PE-1:0] s2_bits;
   for (genvar p = 0; p < PE; p++) begin : g_out_lane
-    wire logic signed [ACC_BITS-1:0] acc = m_data_reg[p*ACC_BITS+:ACC_BITS];
-    wire logic signed [TB-1:0] thr = m_sel_reg[p*TB+:TB];
-    wire logic neg = m_sel_reg[PE*TB+p];
-    assign m_axis_tdata[p] = (TB'(acc) >= thr) ^ neg;
+    wire logic signed [ACC_BITS-1:0] acc = s2_data_reg[p*ACC_BITS+:ACC_BITS];
+    wire logic signed [TB-1:0] thr = s2_sel_reg[p*TB+:TB];
+    wire logic neg = s2_sel_reg[PE*TB+p];
+    assign s2_bits[p] = (TB'(acc) >= thr) ^ neg;
+  end
+
+  always_ff @(posedge ap_clk) begin
+    if (s2_move) m_axis_tdata <= s2_bits;
   end
 
   always_ff @(posedge ap_clk) begin
@@ -460,6 +492,7 @@ module dynamic_threshold #(
       rd_g_reg <= '0;
       rd_bank_reg <= 1'b0;
       s1_valid_reg <= 1'b0;
+      s2_valid_reg <= 1'b0;
       m_axis_tvalid <= 1'b0;
     end else begin
       if (rd_issue) begin
@@ -468,8 +501,9 @@ module dynamic_threshold #(
         rd_g_reg <= rd_g_reg == GW'(G - 1) ? '0 : rd_g_reg + 1'b1;
         if (rd_frame_end) rd_bank_reg <= !rd_bank_reg;
       end
-      s1_valid_reg <= rd_issue || (s1_valid_reg && !out_free);
-      m_axis_tvalid <= s1_move || (m_axis_tvalid && !m_axis_tready);
+      s1_valid_reg <= rd_issue || (s1_valid_reg && !s2_free);
+      s2_valid_reg <= s1_move || (s2_valid_reg && !out_free);
+      m_axis_tvalid <= s2_move || (m_axis_tvalid && !m_axis_tready);
     end
   end
 
