@@ -9,8 +9,8 @@
 //
 // Structure: a shift buffer of CAP = IN_WIDTH + OUT_WIDTH + max(IN_WIDTH, OUT_WIDTH) - 1 bits and a
 // bit count. m_axis_tvalid = count >= OUT_WIDTH (the low OUT_WIDTH bits leave); s_axis_tready =
-// count + IN_WIDTH <= CAP (the beat lands above the buffered bits). Both come from registers only,
-// and the capacity lets the slower side run every cycle: max(FRAME_BITS/IN_WIDTH, FRAME_BITS/OUT_WIDTH)
+// count + IN_WIDTH <= CAP (the beat lands above the buffered bits). Both are registers, set from the
+// next count (no compare between them and the wide buffer multiplexers they drive), and the capacity lets the slower side run every cycle: max(FRAME_BITS/IN_WIDTH, FRAME_BITS/OUT_WIDTH)
 // cycles per frame in steady state. The pushed beat is shifted into place by the registered count (the
 // pop only shifts the result by the constant OUT_WIDTH), so the handshakes only select.
 module axis_width_converter #(
@@ -42,9 +42,7 @@ module axis_width_converter #(
   logic [CAP-1:0] buf_reg;  // bits [0, count) are buffered, the rest are zero
   logic [CB-1:0] count_reg;
 
-  assign m_axis_tvalid = 32'(count_reg) >= OUT_WIDTH;
   assign m_axis_tdata = buf_reg[OUT_WIDTH-1:0];
-  assign s_axis_tready = 32'(count_reg) + IN_WIDTH <= CAP;
 
   wire logic pop = m_axis_tvalid && m_axis_tready;
   wire logic push = s_axis_tvalid && s_axis_tready;
@@ -53,13 +51,32 @@ module axis_width_converter #(
   wire logic [CAP-1:0] pushed = buf_reg | (CAP'(s_axis_tdata) << count_reg);
   wire logic [CAP-1:0] filled = push ? pushed : buf_reg;
 
+  // the next count and flags for each of push / pop, from the count alone (each flag a compare of the
+  // count with a constant); the handshakes only select among them (a push from a FIFO's valid would
+  // otherwise start an adder and a compare)
+  logic [CB-1:0] count_after[4];  // index {push, pop}
+  logic ready_after[4], valid_after[4];
+  for (genvar k = 0; k < 4; k++) begin : g_after
+    localparam int DELTA = (k >= 2 ? IN_WIDTH : 0) - (k % 2 == 1 ? OUT_WIDTH : 0);
+    localparam int READY_MAX = CAP - IN_WIDTH - DELTA;  // ready after the move iff count <= READY_MAX
+    localparam int VALID_MIN = OUT_WIDTH - DELTA;       // valid after the move iff count >= VALID_MIN
+    assign count_after[k] = CB'(32'(count_reg) + DELTA);
+    assign ready_after[k] = READY_MAX >= 0 && 32'(count_reg) <= READY_MAX;
+    assign valid_after[k] = VALID_MIN <= 0 || 32'(count_reg) >= VALID_MIN;
+  end
+  wire logic [1:0] move = {push, pop};
+
   always_ff @(posedge ap_clk) begin
     if (!ap_rst_n) begin
       buf_reg <= '0;
       count_reg <= '0;
+      m_axis_tvalid <= 1'b0;
+      s_axis_tready <= 1'b1;  // as an empty buffer: IN_WIDTH <= CAP
     end else begin
       buf_reg <= pop ? filled >> OUT_WIDTH : filled;
-      count_reg <= CB'(32'(count_reg) + (push ? IN_WIDTH : 0) - (pop ? OUT_WIDTH : 0));
+      count_reg <= count_after[move];
+      m_axis_tvalid <= valid_after[move];
+      s_axis_tready <= ready_after[move];
     end
   end
 endmodule
