@@ -467,9 +467,12 @@ module sliding_window #(
       if (s_fire) mem[wr_addr_reg] <= s_axis_tdata;
     end
 
+    // read every cycle: only a cycle that issued a beat is kept (s1_valid_reg), so the read needs no
+    // enable, and the issue decision (the window's compares) does not fan out to the read register's
+    // enables; a padded beat's address may be out of range, and its word is not used
     always_ff @(posedge ap_clk) begin
-      if (issue) s1_pad_reg <= pad;
-      if (issue && !pad) rd_reg <= mem[rd_addr];
+      s1_pad_reg <= pad;
+      rd_reg <= mem[rd_addr];
     end
   end else begin : g_parallel
     // NR*KW banks; one cycle reads a whole window, one column class per bank column
