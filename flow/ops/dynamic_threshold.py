@@ -112,7 +112,7 @@ class DynamicThreshold(ChannelFoldedOp):
         frame_luts, frame_brams = memory_cost(2 * height * width * channels // pe, pe * acc)
         table_luts, table_brams = memory_cost(channels // pe * codes, pe * acc)
         luts = frame_luts + table_luts + 200 + pe * (sum_bits + 2 * acc) + 8 * 16  # sums, compare, MLP MAC
-        ffs = 150 + pe * (sum_bits + acc) + channels * 8 + 2 * pe * 16  # ..., the two MACs' product registers
+        ffs = 150 + pe * (sum_bits + acc) + channels * 8 + 2 * pe * 16  # the last: both MACs' product registers
         return {"luts": luts, "ffs": ffs, "brams18": frame_brams + table_brams}
 
     # ---- streams and code generation (RTL and HLS)

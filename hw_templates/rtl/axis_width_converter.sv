@@ -10,8 +10,9 @@
 // Structure: a shift buffer of CAP = IN_WIDTH + OUT_WIDTH + max(IN_WIDTH, OUT_WIDTH) - 1 bits and a
 // bit count. m_axis_tvalid = count >= OUT_WIDTH (the low OUT_WIDTH bits leave); s_axis_tready =
 // count + IN_WIDTH <= CAP (the beat lands above the buffered bits). Both are registers, set from the
-// next count (no compare between them and the wide buffer multiplexers they drive), and the capacity lets the slower side run every cycle: max(FRAME_BITS/IN_WIDTH, FRAME_BITS/OUT_WIDTH)
-// cycles per frame in steady state. The pushed beat is shifted into place by the registered count (the
+// next count (no compare between them and the wide buffer multiplexers they drive), and the capacity
+// lets the slower side run every cycle: max(FRAME_BITS/IN_WIDTH, FRAME_BITS/OUT_WIDTH) cycles per
+// frame in steady state. The pushed beat is shifted into place by the registered count (the
 // pop only shifts the result by the constant OUT_WIDTH), so the handshakes only select.
 module axis_width_converter #(
     parameter int unsigned IN_WIDTH = 8,     // bits per input beat; >= 1
