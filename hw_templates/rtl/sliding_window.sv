@@ -379,7 +379,22 @@ module sliding_window #(
       f_pad = ih < 0 || ih >= S_IFM_H || iw < 0 || iw >= S_IFM_W;
     endfunction
     assign win_last = last_cf && last_j && last_i;
-    assign beat_ready = pad || d_reg > ih_reg || (d_reg == ih_reg && wc_reg > iw_reg);
+    // beat readiness: its pixel is padding or has been written; a flag registered like tready_reg,
+    // one cycle ahead for each outcome of {issue, w_pix_done}: the reader at this beat or the next
+    // (after the last beat of a frame, with the writer's rows renumbered IFM_H down)
+    function automatic logic f_ready(input logic pd, input pos_t d, input pos_t wc, input pos_t ih, input pos_t iw);
+      f_ready = pd || d > ih || (d == ih && wc > iw);
+    endfunction
+    pos_t d_fe, dpx_fe;  // d_reg and dpx_reg after an issue
+    assign d_fe = d_reg - (frame_last && win_last ? S_IFM_H : '0);
+    assign dpx_fe = dpx_reg - (frame_last && win_last ? S_IFM_H : '0);
+    wire logic pad_nb = f_pad(ih_nb, iw_nb);
+    wire logic [3:0] ready_nx = {f_ready(pad_nb, dpx_fe, wcn_reg, ih_nb, iw_nb),
+                                 f_ready(pad_nb, d_fe, wc_reg, ih_nb, iw_nb),
+                                 f_ready(pad, dpx_reg, wcn_reg, ih_reg, iw_reg),
+                                 f_ready(pad, d_reg, wc_reg, ih_reg, iw_reg)};
+    logic ready_reg;
+    assign beat_ready = ready_reg;
     // A padded beat. The beat in flight was issued in the previous cycle and cf_reg has moved on once
     // since: its channel group is cf_reg - 1 mod CF, so its pad word needs no register of its own.
     logic [OUT_BITS-1:0] pad_beat;
@@ -423,15 +438,17 @@ module sliding_window #(
         ih_reg <= S_ROW_START;
         iw_reg <= S_COL_START;
         pad <= f_pad(S_ROW_START, S_COL_START);
+        ready_reg <= f_pad(S_ROW_START, S_COL_START);
         sloti_reg <= SLW'(ROW_START);
         ca_reg <= CA_START;
         cbase_reg <= CA_START;
       end else begin
         if (s_fire) wr_addr_reg <= wr_addr_reg == SLW'(DEPTH - 1) ? '0 : wr_addr_reg + 1'b1;
+        ready_reg <= ready_nx[{issue, w_pix_done}];
         if (issue) begin
           ih_reg <= ih_nb;
           iw_reg <= iw_nb;
-          pad <= f_pad(ih_nb, iw_nb);
+          pad <= pad_nb;
           ca_reg <= ca_reg + CAW'(1);  // next channel group or next column
           if (!last_cf) begin
             cf_reg <= cf_reg + 1'b1;
