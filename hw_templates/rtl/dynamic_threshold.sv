@@ -380,8 +380,13 @@ module dynamic_threshold #(
         .in_value (v_final_reg[p*VB+:VB]),
         .out_value(u)
     );
-    wire logic [KB-1:0] code = KB'(33'(u) - 33'(U_MIN));
-    wire logic [TW-1:0] thr_addr = TW'(c4_g_reg) * TW'(CODES) + TW'(code);
+    wire logic [KB-1:0] code = KB'(u) - KB'(U_MIN);  // u - U_MIN < CODES <= 2^KB: exact modulo 2^KB
+    logic [TW-1:0] thr_addr;  // g*CODES + code: a concatenation when CODES is a power of two (no adder)
+    if (CODES > 1 && (CODES & (CODES - 1)) == 0) begin : g_pow2
+      assign thr_addr = TW'({c4_g_reg, code});
+    end else begin : g_any
+      assign thr_addr = TW'(c4_g_reg) * TW'(CODES) + TW'(code);
+    end
     logic [TB-1:0] thr_reg;
     always_ff @(posedge ap_clk) begin
       if (c4_valid_reg) thr_reg <= thr_rom[thr_addr][p*TB+:TB];

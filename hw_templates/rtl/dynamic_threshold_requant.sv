@@ -36,24 +36,28 @@ module dynamic_threshold_requant #(
   end
 
   wire logic signed [XB-1:0] scaled = XB'(in_value) <<< LEFT;  // in * 2^LEFT, exact
-  logic signed [XB-1:0] rounded;
+  logic signed [XB-1:0] base;  // the rounded value is base + round_up
+  logic round_up;
 
   if (RIGHT == 0) begin : g_no_round
-    assign rounded = scaled;
+    assign base = scaled;
+    assign round_up = 1'b0;
   end else begin : g_round
-    wire logic signed [XB-1:0] floor_value = scaled >>> RIGHT;
     wire logic [RIGHT-1:0] rest = scaled[RIGHT-1:0];
-    logic round_up;
+    assign base = scaled >>> RIGHT;  // floor
     if (RIGHT == 1) begin : g_half
-      assign round_up = rest[0] && floor_value[0];  // exactly half: to even
+      assign round_up = rest[0] && base[0];  // exactly half: to even
     end else begin : g_wide
       // above half, or exactly half with an odd floor
-      assign round_up = rest[RIGHT-1] && (|rest[RIGHT-2:0] || floor_value[0]);
+      assign round_up = rest[RIGHT-1] && (|rest[RIGHT-2:0] || base[0]);
     end
-    assign rounded = floor_value + XB'(round_up);
   end
 
-  wire logic signed [CB-1:0] wide = CB'(rounded);
-  assign out_value = wide < LO_WIDE ? LO_OUT : wide > HI_WIDE ? HI_OUT : OUT_BITS'(wide);
+  // The clip is decided on base, beside the rounding increment rather than after it (timing):
+  // base + round_up < LO exactly when base < LO, unless base = LO - 1 rounds up; likewise above HI.
+  wire logic signed [CB-1:0] wide = CB'(base);
+  wire logic below = wide < LO_WIDE && !(round_up && wide == LO_WIDE - 1);
+  wire logic above = wide > HI_WIDE || (round_up && wide == HI_WIDE);
+  assign out_value = below ? LO_OUT : above ? HI_OUT : OUT_BITS'(base) + OUT_BITS'(round_up);
 endmodule
 `default_nettype wire

@@ -154,6 +154,7 @@ module sliding_window #(
 
   // ---------------------------------------------------------------- reader position (per window)
   pos_t row0_reg, col0_reg;  // top-left input pixel of the window (may lie in the padding)
+  pos_t row0_sh_reg;  // row0_reg + STRIDE_H (registered: no adder before the readiness compares)
   logic [SLW-1:0] rbase_reg;  // slot of row 0 of the reader's frame
   logic [SLW-1:0] slot0_reg;  // slot of row row0_reg
   logic last_ow_reg, last_oh_reg;  // the window is the last of its output row, in the last output row
@@ -256,7 +257,7 @@ module sliding_window #(
         nxt_rbase = slot_add(rbase_reg, H_STEP);
         nxt_slot0 = slot_add(rbase_reg, NEXT_START);
       end else begin
-        nxt_row0 = row0_reg + S_SH;
+        nxt_row0 = row0_sh_reg;
         nxt_slot0 = slot_add(slot0_reg, SH_STEP);
       end
     end
@@ -282,6 +283,7 @@ module sliding_window #(
       last_oh1_reg <= (OW == 1 ? f_next_oh(0) : 0) == OH - 1;
       last_ow1_reg <= f_next_ow(0) == OW - 1;
       row0_reg <= S_ROW_START;
+      row0_sh_reg <= S_ROW_START + S_SH;
       col0_reg <= S_COL_START;
       col1_reg <= f_col0(f_next_ow(0));
       rbase_reg <= '0;
@@ -310,6 +312,7 @@ module sliding_window #(
           last_oh1_reg <= last_oh1_reg ? OH == 1 : 32'(oh1_reg) + 2 == OH;
         end
         row0_reg <= nxt_row0;
+        row0_sh_reg <= nxt_row0 + S_SH;
         col0_reg <= col1_reg;
         col1_reg <= col2;
         slot0_reg <= nxt_slot0;
@@ -366,6 +369,7 @@ module sliding_window #(
     logic [IB-1:0] i_reg;
     pos_t ih_reg, iw_reg;  // input pixel of the next beat
     pos_t ih_nb, iw_nb;  // and of the beat after it
+    pos_t ih_inc_reg, iw_inc_reg;  // ih_reg + 1, iw_reg + 1 (registered, as row0_sh_reg)
     logic [SLW-1:0] sloti_reg;  // first word of the slot of row ih_reg
     ca_t ca_reg;  // iw_reg*CF + cf_reg
     ca_t cbase_reg;  // col0_reg*CF
@@ -415,10 +419,10 @@ module sliding_window #(
       iw_nb = iw_reg;
       if (last_cf) begin
         if (!last_j) begin
-          iw_nb = iw_reg + S_ONE;
+          iw_nb = iw_inc_reg;
         end else if (!last_i) begin
           iw_nb = col0_reg;
-          ih_nb = ih_reg + S_ONE;
+          ih_nb = ih_inc_reg;
         end else begin
           iw_nb = col1_reg;
           ih_nb = nxt_row0;
@@ -437,6 +441,8 @@ module sliding_window #(
         last_i <= KH == 1;
         ih_reg <= S_ROW_START;
         iw_reg <= S_COL_START;
+        ih_inc_reg <= S_ROW_START + S_ONE;
+        iw_inc_reg <= S_COL_START + S_ONE;
         pad <= f_pad(S_ROW_START, S_COL_START);
         ready_reg <= f_pad(S_ROW_START, S_COL_START);
         sloti_reg <= SLW'(ROW_START);
@@ -448,6 +454,8 @@ module sliding_window #(
         if (issue) begin
           ih_reg <= ih_nb;
           iw_reg <= iw_nb;
+          ih_inc_reg <= ih_nb + S_ONE;
+          iw_inc_reg <= iw_nb + S_ONE;
           pad <= pad_nb;
           ca_reg <= ca_reg + CAW'(1);  // next channel group or next column
           if (!last_cf) begin
