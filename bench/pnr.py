@@ -8,7 +8,8 @@ commit (the same generated top and memories, its rtl/*.sv from REV's hw_template
 every interface; the board's harness stays this checkout's), side by side in the same run, with the ratio of
 the Fmax. Random weights (timing and size do not depend on them). The
 LFC row takes tens of minutes (yowasp synthesizes its SIMD = 1024 layers slowly): --lfc adds it.
-Run: .venv/bin/python bench/pnr.py [--board ulx3s] [--fps 100000] [--smallest] [--before 05fe32e] [--lfc]
+Run: .venv/bin/python bench/pnr.py [--board ulx3s] [--fps 100000] [--smallest] [--before 2ac4ff7] [--lfc]
+(2ac4ff7: the last commit before the timing work.)
 """
 import argparse
 import subprocess
