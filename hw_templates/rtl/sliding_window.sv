@@ -198,6 +198,10 @@ module sliding_window #(
     r_next0 = f_row0(k) + S_SH;
     f_free_hi = (k == OH - 1 || r_next0 > r_hi1 ? r_hi1 : r_next0) + S_NR;
   endfunction
+  // input pixel (r, c) has been written when the writer is at row d, column wc
+  function automatic logic f_written(input pos_t d, input pos_t wc, input pos_t r, input pos_t c);
+    f_written = d > r || (d == r && wc > c);
+  endfunction
   function automatic logic f_free(input pos_t d, input pos_t wc, input pos_t lo, input pos_t hi, input pos_t col0);
     f_free = d < lo || (d < hi && wc < col0);
   endfunction
@@ -387,7 +391,7 @@ module sliding_window #(
     // one cycle ahead for each outcome of {issue, w_pix_done}: the reader at this beat or the next
     // (after the last beat of a frame, with the writer's rows renumbered IFM_H down)
     function automatic logic f_ready(input logic pd, input pos_t d, input pos_t wc, input pos_t ih, input pos_t iw);
-      f_ready = pd || d > ih || (d == ih && wc > iw);
+      f_ready = pd || f_written(d, wc, ih, iw);
     endfunction
     pos_t d_fe, dpx_fe;  // d_reg and dpx_reg after an issue
     assign d_fe = d_reg - (frame_last && win_last ? S_IFM_H : '0);
@@ -444,7 +448,7 @@ module sliding_window #(
         ih_inc_reg <= S_ROW_START + S_ONE;
         iw_inc_reg <= S_COL_START + S_ONE;
         pad <= f_pad(S_ROW_START, S_COL_START);
-        ready_reg <= f_pad(S_ROW_START, S_COL_START);
+        ready_reg <= f_ready(f_pad(S_ROW_START, S_COL_START), '0, '0, S_ROW_START, S_COL_START);
         sloti_reg <= SLW'(ROW_START);
         ca_reg <= CA_START;
         cbase_reg <= CA_START;
@@ -547,9 +551,6 @@ module sliding_window #(
     function automatic pos_t f_cl(input int unsigned k);
       f_cl = f_col0(k) + S_KW1 > S_IFM_W - S_ONE ? S_IFM_W - S_ONE : f_col0(k) + S_KW1;
     endfunction
-    function automatic logic f_ready(input pos_t d, input pos_t wc, input pos_t r_hi, input pos_t c_last);
-      f_ready = d > r_hi || (d == r_hi && wc > c_last);
-    endfunction
     pos_t rh0_reg, cl0_reg, rh1_reg, cl1_reg;
     pos_t rh2, cl2;  // of the window after the next (its row numbering)
     always_comb begin
@@ -562,8 +563,10 @@ module sliding_window #(
         if (ow1_reg == OWB'(k)) cl2 = f_cl(f_next_ow(k));
       end
     end
-    wire logic [3:0] ready_nx = {f_ready(dpx_reg, wcn_reg, rh1_reg, cl1_reg), f_ready(d_reg, wc_reg, rh1_reg, cl1_reg),
-                                 f_ready(dpx_reg, wcn_reg, rh0_reg, cl0_reg), f_ready(d_reg, wc_reg, rh0_reg, cl0_reg)};
+    wire logic [3:0] ready_nx = {f_written(dpx_reg, wcn_reg, rh1_reg, cl1_reg),
+                                 f_written(d_reg, wc_reg, rh1_reg, cl1_reg),
+                                 f_written(dpx_reg, wcn_reg, rh0_reg, cl0_reg),
+                                 f_written(d_reg, wc_reg, rh0_reg, cl0_reg)};
     logic ready_reg;
     always_ff @(posedge ap_clk) begin
       if (!ap_rst_n) begin
@@ -571,7 +574,7 @@ module sliding_window #(
         cl0_reg <= f_cl(0);
         rh1_reg <= f_row_step(0, OW == 1, f_rh(0), f_rh(f_next_oh(0)));
         cl1_reg <= f_cl(f_next_ow(0));
-        ready_reg <= f_ready('0, '0, f_rh(0), f_cl(0));
+        ready_reg <= f_written('0, '0, f_rh(0), f_cl(0));
       end else begin
         if (win_done) begin
           rh0_reg <= frame_last ? f_rh(0) : rh1_reg;
