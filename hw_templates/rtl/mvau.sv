@@ -26,11 +26,11 @@
 // datapath directly and are stored in an SF-word buffer that nf = 1..NF-1 read again; the next pixel's
 // beats are taken right after the current pixel's last step, so a full-rate stream never idles the unit.
 // Pipeline: step issue (weight read; the step's input word, streamed or buffered, selected and registered)
-// -> XNOR or +-x and a registered adder tree of clog2(SIMD) levels -> accumulator (and threshold read)
+// -> XNOR or +-x and a registered adder tree of max(1, clog2(SIMD)) levels -> accumulator (and threshold read)
 // -> compare -> output register with a skid register. All stages advance while the skid register is empty
 // (a registered enable): a stalled sink freezes the pipeline, nothing is dropped or repeated. Latency: the
 // last input beat of a pixel accepted in cycle t gives the pixel's first output beat valid in cycle
-// t + 3 + clog2(SIMD).
+// t + 3 + max(1, clog2(SIMD)).
 module mvau #(
     parameter int unsigned MW          = 16,  // inputs per output channel (fan-in); a multiple of SIMD
     parameter int unsigned MH          = 8,   // output channels; a multiple of PE
@@ -69,7 +69,7 @@ module mvau #(
   localparam int unsigned IW = SIMD * IN_BITS;  // input beat width
   localparam int unsigned OW = OUTPUT_MODE == 1 ? PE * ACC_BITS : PE;  // output beat width
   localparam bit SGN = INPUT_MODE == 1;  // signed datapath (int input)
-  localparam int unsigned LEVELS = $clog2(SIMD);  // registered adder tree levels
+  localparam int unsigned LEVELS = SIMD > 1 ? $clog2(SIMD) : 1;  // registered adder tree levels (mvau_dot)
   localparam int unsigned W0 = SGN ? IN_BITS + 1 : 1;  // tree leaf width: xnor bit, or +-x
   localparam int unsigned TW = W0 + LEVELS;  // tree output width
   // accumulator: unsigned popcount 0..MW (binary) or signed sum within +-MW*2^(IN_BITS-1) (int)

@@ -4,15 +4,17 @@
 //
 //   SGN 0 (binary bits x):    sum = sum_i xnor(x[i], w[i])                (unsigned, the step's popcount)
 //   SGN 1 (signed IN_BITS x): sum = sum_i (w[i] ? x[i] : -x[i])           (signed)
-// Leaves are combinational from `x` and `w`; a pairwise adder tree of clog2(SIMD) registered levels, all
-// advancing with `en`, gives `sum` LEVELS enabled cycles later (LEVELS = 0: combinational). Every PE of an
+// Leaves are combinational from `x` and `w`; a pairwise adder tree of LEVELS = max(1, clog2(SIMD)) registered
+// levels, all advancing with `en`, gives `sum` LEVELS enabled cycles later. SIMD = 1 keeps one level (a
+// register of the leaf): the accumulator then adds from a register, not from the weight memory's read port
+// (an ECP5 block RAM's output is too slow for a carry chain behind it at 100 MHz). Every PE of an
 // mvau is one instance with the same parameters, so synthesis maps it once (flow/vendor/yosys.py).
 module mvau_dot #(
     parameter int unsigned SIMD    = 4,  // inputs per step; >= 1
     parameter int unsigned IN_BITS = 1,  // bits per input; 1 when SGN = 0
     parameter int unsigned SGN     = 0,  // 0: binary inputs (XNOR-popcount); 1: signed integer inputs
     // derived: registered levels, and the width of `sum`
-    parameter int unsigned LEVELS  = $clog2(SIMD),
+    parameter int unsigned LEVELS  = SIMD > 1 ? $clog2(SIMD) : 1,
     parameter int unsigned TW      = (SGN != 0 ? IN_BITS + 1 : 1) + LEVELS
 ) (
     input  wire logic                    ap_clk,
@@ -54,8 +56,5 @@ module mvau_dot #(
     end
   end
   assign sum = g_lvl[LEVELS].g_n[0].v;
-  if (LEVELS == 0) begin : g_comb
-    wire logic clock_unused = ap_clk ^ en;  // no registered level (SIMD = 1)
-  end
 endmodule
 `default_nettype wire
