@@ -82,9 +82,10 @@ def load_onnx(path):
 ROUTES = {"zynq": "Vivado route of Zynq boards", "ecp5": "open route of ECP5 boards (pnr, bitstream)"}
 
 
-def selected_steps(cfg, done=()):
+def selected_steps(cfg, done=(), recorded=()):
     """The steps to run, in build order. ``--steps`` must list them in build order, and each step's ``NEEDS``
-    must run before it, or be in ``done`` (the steps a resumed build has already run)."""
+    must run before it, or be in ``done`` (the steps a resumed build has already run); ``recorded``, the steps
+    the folder's report records, only makes the refusal point at ``--from-step``."""
     names = cfg.steps or STEP_NAMES
     unknown = [n for n in names if n not in STEP_NAMES]
     if unknown:
@@ -105,8 +106,10 @@ def selected_steps(cfg, done=()):
         if STEPS[STEP_NAMES.index(name)].family not in (None, family):
             continue  # skipped on this board: needs nothing
         if need is not None and need not in ran:
+            resume = (f", or resume the build in {cfg.output_dir}, which ran it, with --from-step {names[0]}"
+                      if need in recorded and not done else "")
             raise UserError(f"step '{name}' needs the output of '{need}', which this build does not run or has "
-                            f"not run; add '{need}' to --steps (or leave --steps out to run every step)")
+                            f"not run; add '{need}' to --steps (or leave --steps out to run every step){resume}")
         ran.add(name)
     return [s for s in STEPS if s.name in names]
 
@@ -199,10 +202,12 @@ def run_build(model_path, cfg):
     from signflow.sim.reference import run_graph
 
     cfg.check()
-    resumed = cfg.from_step is not None and cfg.from_step != (cfg.steps or STEP_NAMES)[0]
+    # --from-step X resumes unless X is the first step of all (also when --steps starts at X)
+    resumed = cfg.from_step is not None and cfg.from_step != STEP_NAMES[0]
     if resumed:
         check_same_model(Path(cfg.output_dir), model_path, cfg.from_step)
-    steps = selected_steps(cfg, done=_recorded_steps(Path(cfg.output_dir)) if resumed else ())
+    recorded = _recorded_steps(Path(cfg.output_dir))
+    steps = selected_steps(cfg, done=recorded if resumed else (), recorded=recorded)
     model = resumed_graph(cfg) if resumed else load_onnx(model_path)
     refuse_foreign_folder(cfg.output_dir, "report.json", "output folder", keep=[model_path, cfg.folding_file])
     stale = stale_outputs(cfg.output_dir, steps[0].name, keep=[model_path, cfg.folding_file])  # checks every path

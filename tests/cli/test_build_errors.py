@@ -158,3 +158,24 @@ def test_resume_of_another_model_is_refused(refused, scratch, tmp_path, digits_r
     export_model(random_model("digits", "sign"), [1, 8, 8], other)
     refused(["build", "other.onnx", "--out", "b", "--from-step", "estimate"],
             "cannot resume from 'estimate': b was built from another model")
+
+
+def test_a_later_step_alone_points_at_from_step(refused, scratch, digits_run):
+    scratch("build", "b")
+    scratch("model.onnx")
+    refused(["build", "model.onnx", "--out", "b", "--steps", "estimate"],
+            "step 'estimate' needs the output of 'fold', which this build does not run or has not run; add 'fold' "
+            "to --steps (or leave --steps out to run every step), or resume the build in b, which ran it, with "
+            "--from-step estimate")
+
+
+def test_from_step_with_steps_starting_there_resumes(scratch, tmp_path, monkeypatch, capsys):
+    build = scratch("build", "b")
+    scratch("model.onnx")
+    monkeypatch.chdir(tmp_path)
+    (build / "estimate.txt").unlink()
+    code = main(["build", "model.onnx", "--out", "b", "--from-step", "estimate", "--steps", "estimate", "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    report = json.loads((build / "report.json").read_text())
+    assert report["status"] == "complete" and report["steps"][-1]["name"] == "estimate"
+    assert "bottleneck" in (build / "estimate.txt").read_text()
