@@ -2,8 +2,9 @@
 top, side by side with the analytic estimate.
 
 The top holds nothing but wires between its instances (layers, FIFOs, width converters), so each distinct
-instance (same module and parameters) is synthesized on its own, the runs in parallel on the available cores,
-and the top's figures are their sum. Each run works in its own folder with relative paths only.
+instance (same module and parameters) is synthesized on its own, in a wrapper kept apart from the others of
+its run, the runs in parallel on the available cores, and the top's figures are their sum. Each run works in
+its own folder with relative paths only.
 """
 import json
 import os
@@ -19,8 +20,8 @@ from signflow.errors import UserError
 #: LUTs a distributed-RAM / shift-register primitive occupies
 LUTRAM_LUTS = {"RAM32M": 4, "RAM64M": 4, "RAM32X1D": 2, "RAM64X1D": 2, "RAM128X1D": 4, "RAM64X1S": 1,
                "RAM128X1S": 2, "RAM256X1S": 4, "RAM32X1S": 1, "SRL16E": 1, "SRLC32E": 1}
-#: the module each run synthesizes: one instance of the stitched design
-RUN_TOP = "synth_one"
+#: the top of each run: one wrapper per instance it synthesizes
+RUN_TOP = "synth_run"
 #: submodules kept apart: an instance repeats them with the same parameters (an mvau's PEs), so Yosys maps
 #: each once and the figures count it once per instance; every other submodule is flattened into its core
 KEPT_MODULES = ("mvau_dot",)
@@ -61,34 +62,67 @@ def distinct_instances(instances):
     return groups
 
 
-def prepare_run(instance, rtl_dir, run_dir, part):
-    """Write a run's folder: the instance's wrapper, its module files and memory files, and the script."""
+def plan_runs(instances, jobs):
+    """The Yosys runs: ``[[instance, ...], ...]``, the longest first. Each MVAU has its own run (the big ones,
+    which balance the cores); the other cores share ``jobs`` runs, dealt by input width (a window's size), so
+    each pays synth_xilinx's fixed cost (reading the Xilinx cell library, ~2.5 s) once, not once per core."""
+    by_width = sorted(instances, key=lambda instance: instance["in_width"], reverse=True)
+    mvaus = [[instance] for instance in by_width if instance["module"] == "mvau"]
+    shared = [[] for _ in range(jobs)]
+    for index, instance in enumerate(i for i in by_width if i["module"] != "mvau"):
+        shared[index % jobs].append(instance)
+    return mvaus[:1] + [run for run in shared if run] + mvaus[1:]
+
+
+def wrapper_name(index):
+    return f"synth_{index}"
+
+
+def prepare_run(instances, rtl_dir, run_dir, part):
+    """Write a run's folder: a wrapper per instance (kept apart, so each is counted on its own) under the run's
+    top, their module files and memory files, and the script."""
     run_dir.mkdir(parents=True)
-    sources = [path.name for path in module_files(instance["module"])]
+    sources = sorted({path.name for instance in instances for path in module_files(instance["module"])})
     for name in sources:
         shutil.copy(Path(rtl_dir) / name, run_dir / name)
-    for value in instance["params"].values():
-        if isinstance(value, str) and value:
-            shutil.copy(Path(rtl_dir) / value, run_dir / value)
-    (run_dir / f"{RUN_TOP}.sv").write_text(instance_top(instance, RUN_TOP))
+    ports, cells = [], []
+    for index, instance in enumerate(instances):
+        for value in instance["params"].values():
+            if isinstance(value, str) and value:
+                shutil.copy(Path(rtl_dir) / value, run_dir / value)
+        wrapper = wrapper_name(index)
+        (run_dir / f"{wrapper}.sv").write_text(instance_top(instance, wrapper))
+        # every port of every wrapper is a port of the run's top, so nothing is optimized away
+        widths = {"s_axis_tdata": instance["in_width"], "m_axis_tdata": instance["out_width"]}
+        outputs = ("s_axis_tready", "m_axis_tdata", "m_axis_tvalid")
+        names = ("ap_clk", "ap_rst_n", "s_axis_tdata", "s_axis_tvalid", "s_axis_tready", "m_axis_tdata",
+                 "m_axis_tvalid", "m_axis_tready")
+        for name in names:
+            ports.append(f"    {'output logic' if name in outputs else 'input  wire logic'} "
+                         f"[{widths.get(name, 1) - 1}:0] {wrapper}_{name}")
+        cells.append(f"  {wrapper} u_{wrapper} (" + ", ".join(f".{n}({wrapper}_{n})" for n in names) + ");")
+    (run_dir / f"{RUN_TOP}.sv").write_text("\n".join(
+        ["`default_nettype none", f"module {RUN_TOP} (", ",\n".join(ports), ");", *cells, "endmodule",
+         "`default_nettype wire", ""]))
+    wrappers = [f"{wrapper_name(index)}.sv" for index in range(len(instances))]
     # the other helper submodules (pixel_phase, rom, ...) are flattened into the core, so constants and ranges
     # propagate across that boundary (kept apart, CNV's MVAU_1 grew from 12.1k to 16.4k LUTs)
-    kept = " ".join(f"*\\{name}" for name in KEPT_MODULES)
+    kept = " ".join([f"*\\{name}" for name in KEPT_MODULES] + [wrapper_name(i) for i in range(len(instances))])
     (run_dir / "synth.ys").write_text(
-        f"read_verilog -defer -sv {RUN_TOP}.sv {' '.join(sources)}\nhierarchy -top {RUN_TOP}\n"
+        f"read_verilog -defer -sv {RUN_TOP}.sv {' '.join(wrappers + sources)}\nhierarchy -top {RUN_TOP}\n"
         f"setattr -mod -set keep_hierarchy 1 {kept}\nflatten\n"
         f"synth_xilinx -family {family(part)} -top {RUN_TOP}\nwrite_json netlist.json\n")
 
 
-def run_one(run_dir):
-    """Synthesize a prepared run; returns its figures."""
+def run_one(run_dir, count_of):
+    """Synthesize a prepared run of ``count_of`` instances; returns their figures, in order."""
     done = subprocess.run([yosys(), "-q", "-s", "synth.ys"], cwd=run_dir, capture_output=True, text=True)
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
         raise UserError(f"Yosys could not synthesize {run_dir.name}: {' | '.join(tail)}")
     modules = {name: Counter(cell["type"] for cell in module["cells"].values())
                for name, module in json.loads((run_dir / "netlist.json").read_text())["modules"].items()}
-    return module_count(RUN_TOP, modules)
+    return [module_count(wrapper_name(index), modules) for index in range(count_of)]
 
 
 def module_count(module, modules):
@@ -103,24 +137,26 @@ def module_count(module, modules):
 
 
 def synthesize(rtl_dir, part, work_dir, jobs=None):
-    """Synthesize every distinct instance of the design in ``rtl_dir``, ``jobs`` at a time (default: every
-    core); returns ``{instance name: figures}``."""
+    """Synthesize every distinct instance of the design in ``rtl_dir`` (``plan_runs``), ``jobs`` runs at a time
+    (default: every core); returns ``{instance name: figures}``."""
     rtl_dir, work_dir = Path(rtl_dir), Path(work_dir)
     design = json.loads((rtl_dir / "design.json").read_text())
     if "instances" not in design:
         raise UserError(f"{rtl_dir / 'design.json'} lists no instances (written by an older signflow); "
                         "run the build again from rtl_codegen")
-    # the longest runs first, so none starts last: MVAUs, by input width (one PE's dot product)
-    groups = sorted(distinct_instances(design["instances"]).values(),
-                    key=lambda group: (group[0]["module"] == "mvau", group[0]["in_width"]), reverse=True)
+    jobs = jobs or os.cpu_count() or 1
+    groups = {group[0]["name"]: group for group in distinct_instances(design["instances"]).values()}
+    runs = plan_runs([group[0] for group in groups.values()], jobs)
     if work_dir.exists():  # runs of an earlier design must not survive next to this one's
         shutil.rmtree(work_dir)
-    runs = [work_dir / group[0]["name"] for group in groups]
-    for group, run_dir in zip(groups, runs):
-        prepare_run(group[0], rtl_dir, run_dir, part)
-    with ThreadPoolExecutor(jobs or os.cpu_count() or 1) as pool:
-        figures = list(pool.map(run_one, runs))
-    return {instance["name"]: got for group, got in zip(groups, figures) for instance in group}
+    shared = iter(range(len(runs)))
+    folders = [work_dir / (run[0]["name"] if run[0]["module"] == "mvau" else f"shared_{next(shared)}") for run in runs]
+    for run, folder in zip(runs, folders):
+        prepare_run(run, rtl_dir, folder, part)
+    with ThreadPoolExecutor(jobs) as pool:
+        figures = list(pool.map(run_one, folders, [len(run) for run in runs]))
+    return {instance["name"]: got for run, run_figures in zip(runs, figures)
+            for first, got in zip(run, run_figures) for instance in groups[first["name"]]}
 
 
 def synth_report(rtl_dir, part, work_dir, estimate):

@@ -7,6 +7,7 @@ import pytest
 from signflow.builder import BuildConfig, run_build
 from signflow.cli import main
 from signflow.models.export import export_model
+from signflow.vendor.yosys import plan_runs
 from tests.helpers import random_model
 
 
@@ -27,6 +28,19 @@ def rtl_build(tmp_path_factory):
 LUT_FACTOR = 3.0
 
 
+def test_plan_runs_gives_each_mvau_a_run_and_deals_the_rest_over_the_cores():
+    def instance(name, module, width):
+        return {"name": name, "module": module, "in_width": width}
+    cores = [instance("fifo_a", "axis_fifo", 8), instance("window", "sliding_window", 64),
+             instance("fifo_b", "axis_fifo", 16), instance("pool", "maxpool", 4)]
+    mvaus = [instance("small", "mvau", 27), instance("wide", "mvau", 1152)]
+    runs = plan_runs(cores[:2] + mvaus + cores[2:], jobs=2)
+    names = [[i["name"] for i in run] for run in runs]
+    # the widest MVAU first, the shared runs (widest core first, dealt in turn), then the other MVAUs
+    assert names == [["wide"], ["window", "fifo_a"], ["fifo_b", "pool"], ["small"]]
+    assert plan_runs(mvaus, jobs=2) == [[mvaus[1]], [mvaus[0]]]  # no empty shared run
+
+
 @pytest.mark.vendor
 @pytest.mark.slow  # about 160 s of Yosys runs
 @pytest.mark.skipif(shutil.which("yosys") is None, reason="needs Debian's yosys (installed by make)")
@@ -41,9 +55,15 @@ def test_synth_estimate_per_layer(rtl_build):
         assert layer["est_luts"] / LUT_FACTOR <= layer["luts"] <= layer["est_luts"] * LUT_FACTOR, layer
         # memories go where the estimate counts them (rom's BLOCK follows the estimate's rule)
         assert layer["brams18"] == layer["est_brams18"], layer
-    # one run per distinct instance: the FIFOs of equal width and depth share one
-    distinct = {json.dumps([i["module"], i["params"]], sort_keys=True) for i in design["instances"]}
-    assert len(list((rtl_build / "synth").glob("*/netlist.json"))) == len(distinct) < len(design["instances"])
+    # a run per distinct MVAU; the other distinct instances (FIFOs of equal width and depth are one) share a
+    # run per core, each in its own wrapper
+    distinct = {json.dumps([i["module"], i["params"]], sort_keys=True): i for i in design["instances"]}
+    mvaus = [i for i in distinct.values() if i["module"] == "mvau"]
+    runs = sorted((rtl_build / "synth").glob("*/netlist.json"))
+    assert sorted(run.parent.name for run in runs if not run.parent.name.startswith("shared_")) == \
+        sorted(i["name"] for i in mvaus)
+    wrappers = sum(len(list(run.parent.glob("synth_[0-9]*.sv"))) for run in runs)
+    assert wrappers == len(distinct) < len(design["instances"])
     assert synth["glue"]["luts"] > 0 and synth["glue"]["ffs"] > 0  # every layer has an input FIFO
     assert "total" in (rtl_build / "synth.txt").read_text()
 
