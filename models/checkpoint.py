@@ -30,6 +30,8 @@ def read_config(folder):
         raise UserError(f"{folder} is not a training output folder: {CONFIG} is missing (run 'signflow train' first)")
     try:
         doc = json.loads(path.read_text())
+        if not isinstance(doc, dict):
+            raise TypeError(f"a JSON {type(doc).__name__}, not an object")
         check_field_types(ModelConfig.from_dict(doc["model"]))
     except (ValueError, KeyError, TypeError) as err:
         raise UserError(f"{path} is corrupt or not a signflow config ({err}); re-run 'signflow train'")
@@ -58,6 +60,12 @@ def load_run(folder):
     cfg = ModelConfig.from_dict(doc["model"])
     payload = read_checkpoint(folder)
     model = build_model(cfg)
+    # the DeSign kernels are buffers: loading would silently replace the kernel config.json names
+    for name, kernel in model.state_dict().items():
+        stored = payload["model"].get(name)
+        if name.endswith("kernel") and isinstance(stored, torch.Tensor) and not torch.equal(stored, kernel):
+            raise UserError(f"checkpoint in {folder} does not match its config: the DeSign kernel '{name}' differs "
+                            f"from config.json's kernel_values; re-run 'signflow train' or restore config.json")
     try:
         model.load_state_dict(payload["model"])
     except (RuntimeError, TypeError, ValueError, AttributeError) as err:  # missing keys, shapes, non-tensors

@@ -37,6 +37,10 @@ def _no_config(scratch):
     (scratch("run") / "config.json").unlink()
 
 
+def _config_a_list(scratch):
+    (scratch("run") / "config.json").write_text("[1, 2]")
+
+
 #: (id, setup, extra arguments, fragment of the error line)
 CASES = [
     ("no such run", None, [], "training folder run does not exist"),
@@ -60,6 +64,12 @@ CASES = [
     ("act a number", _edit_config(act=5), [], "model config 'act' must be a name (a string), not 5"),
     ("unknown act", _edit_config(act="relu"), [], "unknown activation 'relu'"),
     ("unknown key", _edit_config(width=3), [], "run/config.json is corrupt or not a signflow config"),
+    ("config a list", _config_a_list, [], "run/config.json is corrupt or not a signflow config (a JSON list, not an "
+     "object)"),
+    # the kernel is a checkpoint buffer: loading it would silently override the kernel config.json names
+    ("kernel edited", _edit_config(kernel_values=[[1, 1], [3, 3]]), [],
+     "checkpoint in run does not match its config: the DeSign kernel 'features.1.kernel' differs from config.json's "
+     "kernel_values"),
     ("negative --check", _copy_run, ["--check", "-5"], "--check must be an integer from 0 (no check) to 100000, not -5"),
     ("--out over the checkpoint", _copy_run, ["--out", "run/checkpoint.pt"],
      "output file run/checkpoint.pt is also an input of this command; it is never overwritten, not even with --force"),
@@ -82,6 +92,16 @@ def test_evaluate_refuses_the_same_runs(setup, fragment, refused, scratch):
         setup(scratch)
     missing = "run is not a training output folder: config.json is missing"
     refused(["evaluate", "run"], fragment.replace("training folder run does not exist", missing))
+
+
+@pytest.mark.parametrize("extra, fragment", [
+    (["--split", "val"], "unknown split 'val'; choose train or test"),
+    (["--dataset", "nope"], "unknown dataset 'nope'; choose one of digits, mnist"),
+    (["--batch-size", "0"], "--batch-size must be at least 1, not 0"),
+], ids=["split", "dataset", "batch size"])
+def test_evaluate_refuses_bad_options(extra, fragment, refused, scratch):
+    scratch("run")
+    refused(["evaluate", "run"] + extra, fragment)
 
 
 def test_existing_export_needs_force(refused, scratch, tmp_path):
