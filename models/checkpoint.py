@@ -15,7 +15,8 @@ CONFIG = "config.json"
 def save_run(folder, model, model_cfg, state=None, info=None):
     """Write the model's state dict (plus optional training ``state``) and the JSON config."""
     folder = Path(folder)
-    payload = {"model": model.state_dict(), **(state or {})}
+    # the config rides along, so an edited or swapped config.json is noticed (see load_run)
+    payload = {"model": model.state_dict(), "config": model_cfg.to_dict(), **(state or {})}
     with atomic_path(folder / CHECKPOINT) as tmp:
         torch.save(payload, tmp)
     doc = {"model": model_cfg.to_dict(), **(info or {})}
@@ -54,18 +55,32 @@ def read_checkpoint(folder):
     return payload
 
 
+def check_recorded_config(folder, doc, payload):
+    """Refuse a checkpoint whose recorded config differs from config.json's ``doc``: loading the state would
+    silently replace the kernel buffers config.json names, and the fields outside the state (dither scale,
+    origin, ...) would change the function. Checkpoints written before the record are not checked."""
+    recorded = payload.get("config")
+    if isinstance(recorded, dict):
+        try:
+            recorded = ModelConfig.from_dict(recorded).to_dict()  # read as config.json's is
+        except TypeError:
+            raise UserError(f"{Path(folder) / CHECKPOINT} records a config signflow cannot read; re-run training")
+        differ = sorted(key for key, value in ModelConfig.from_dict(doc["model"]).to_dict().items()
+                        if recorded.get(key) != value)
+        if differ:
+            verb = "differs" if len(differ) == 1 else "differ"
+            raise UserError(f"checkpoint in {folder} does not match its config.json: {', '.join(differ)} {verb} "
+                            f"(checkpoint: {', '.join(f'{k}={recorded.get(k)!r}' for k in differ)}); restore "
+                            "config.json or re-run 'signflow train'")
+
+
 def load_run(folder):
     """Rebuild the model of a run folder; return ``(model, model_cfg, payload, config_doc)``."""
     doc = read_config(folder)
     cfg = ModelConfig.from_dict(doc["model"])
     payload = read_checkpoint(folder)
-    model = build_model(cfg)
-    # the DeSign kernels are buffers: loading would silently replace the kernel config.json names
-    for name, kernel in model.state_dict().items():
-        stored = payload["model"].get(name)
-        if name.endswith("kernel") and isinstance(stored, torch.Tensor) and not torch.equal(stored, kernel):
-            raise UserError(f"checkpoint in {folder} does not match its config: the DeSign kernel '{name}' differs "
-                            f"from config.json's kernel_values; re-run 'signflow train' or restore config.json")
+    model = build_model(cfg)  # refuses an invalid config.json first
+    check_recorded_config(folder, doc, payload)
     try:
         model.load_state_dict(payload["model"])
     except (RuntimeError, TypeError, ValueError, AttributeError) as err:  # missing keys, shapes, non-tensors

@@ -29,7 +29,7 @@ from signflow.errors import UserError
 from signflow.files import atomic_path, prepare_dir
 from signflow.models import data
 from signflow.models.activations import DynamicSign
-from signflow.models.checkpoint import CHECKPOINT, read_checkpoint, read_config, save_run
+from signflow.models.checkpoint import CHECKPOINT, check_recorded_config, read_checkpoint, read_config, save_run
 from signflow.models.evaluate import EVAL_BATCH_SIZE
 from signflow.models.processes import Processes
 from signflow.models.recipes import RECIPES, augment
@@ -184,6 +184,7 @@ def train(model_cfg, train_cfg):
     if train_cfg.resume:
         resume_doc = read_config(out)
         resume_payload = read_checkpoint(out)
+        check_recorded_config(out, resume_doc, resume_payload)
         missing = [k for k in ("optimizer", "epoch", "history") if k not in resume_payload]
         if missing:
             raise UserError(f"{out / CHECKPOINT} has no training state ({', '.join(missing)} missing); "

@@ -68,8 +68,10 @@ CASES = [
      "object)"),
     # the kernel is a checkpoint buffer: loading it would silently override the kernel config.json names
     ("kernel edited", _edit_config(kernel_values=[[1, 1], [3, 3]]), [],
-     "checkpoint in run does not match its config: the DeSign kernel 'features.1.kernel' differs from config.json's "
-     "kernel_values"),
+     "checkpoint in run does not match its config.json: kernel_values differs (checkpoint: kernel_values=[[0.63"),
+    # outside the state: the function would change without a word
+    ("dither scale edited", _edit_config(dither_scale="raw"), [],
+     "checkpoint in run does not match its config.json: dither_scale differs (checkpoint: dither_scale='gamma')"),
     ("negative --check", _copy_run, ["--check", "-5"], "--check must be an integer from 0 (no check) to 100000, not -5"),
     ("--out over the checkpoint", _copy_run, ["--out", "run/checkpoint.pt"],
      "output file run/checkpoint.pt is also an input of this command; it is never overwritten, not even with --force"),

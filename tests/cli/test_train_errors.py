@@ -85,3 +85,15 @@ def test_resume_of_a_folder_without_a_run(refused, tmp_path):
     (tmp_path / "out").mkdir()
     refused(TRAIN + ["--out", "out", "--resume"], "out is not a training output folder: config.json is missing")
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_resume_of_a_run_whose_config_was_edited(refused, scratch, tmp_path):
+    import json
+
+    run = scratch("run", "out")
+    doc = json.loads((run / "config.json").read_text())
+    doc["model"]["dither_origin"] = "centre"
+    (run / "config.json").write_text(json.dumps(doc))
+    refused(TRAIN + ["--act", "design", "--dither-origin", "centre", "--out", "out", "--resume"],
+            "checkpoint in out does not match its config.json: dither_origin differs (checkpoint: "
+            "dither_origin='corner')")
