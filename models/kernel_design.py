@@ -181,9 +181,14 @@ def dump_ranking(document):
     return head[:-2] + ',\n "candidates": [\n' + rows + "\n ]\n}\n"
 
 
+#: upper bounds of the search's sizes: the score tables grow with images x filters x pixels, and far beyond
+#: these a search would exhaust memory instead of saying so
+LIMITS = {"--num-images": 100_000, "--filters": 4096, "--top": 10**6, "--image-size": 512}
+
+
 def _positive(value, option):
-    if value < 1:
-        raise UserError(f"{option} must be at least 1, not {value}")
+    if not 1 <= value <= LIMITS[option]:
+        raise UserError(f"{option} must be between 1 and {LIMITS[option]:,}, not {value}")
     return value
 
 
@@ -202,6 +207,10 @@ def run(args):
         raise UserError(f"unknown --rank-by '{args.rank_by}'; choose one of {', '.join(METRICS)}")
     shape = parse_shape(args.shape)
     levels = parse_levels(args.levels)
+    if args.image_size is not None and not args.images:
+        raise UserError("--image-size resizes the images of --images FOLDER; the bundled digits are scored at 8x8, "
+                        "as they are")
+    args.image_size = DEFAULT_IMAGE_SIZE if args.image_size is None else args.image_size
     for value, option in ((args.num_images, "--num-images"), (args.filters, "--filters"), (args.top, "--top"),
                           (args.image_size, "--image-size")):
         _positive(value, option)
@@ -298,7 +307,7 @@ def add_parser(subparsers):
                              "--image-size) instead of the bundled digits (8x8, as they are)")
     parser.add_argument("--num-images", type=int, default=DEFAULT_IMAGES, metavar="N",
                         help=f"images to score on (default: {DEFAULT_IMAGES}, as published)")
-    parser.add_argument("--image-size", type=int, default=DEFAULT_IMAGE_SIZE, metavar="S",
+    parser.add_argument("--image-size", type=int, metavar="S",
                         help=f"FOLDER images are resized to SxS (default: {DEFAULT_IMAGE_SIZE}, CIFAR's size, "
                              "which the published search used)")
     parser.add_argument("--filters", type=int, default=DEFAULT_FILTERS, metavar="N",
