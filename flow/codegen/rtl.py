@@ -87,17 +87,24 @@ def generate(model, out_dir, top="signflow_top"):
     return design
 
 
+#: a core's ports: name, output?, and its width (a data bus: the instance's ``in_width`` / ``out_width``)
+CORE_PORTS = [("ap_clk", False, None), ("ap_rst_n", False, None), ("s_axis_tdata", False, "in_width"),
+              ("s_axis_tvalid", False, None), ("s_axis_tready", True, None), ("m_axis_tdata", True, "out_width"),
+              ("m_axis_tvalid", True, None), ("m_axis_tready", False, None)]
+
+
+def core_port_declarations(instance, prefix=""):
+    """The declarations of a design.json instance's ports (named ``prefix + port``), without separators."""
+    return [f"    {'output logic' if output else 'input  wire logic'} "
+            f"[{(instance[width] if width else 1) - 1}:0] {prefix}{name}" for name, output, width in CORE_PORTS]
+
+
 def instance_top(instance, top):
     """A module ``top`` holding nothing but one instance of design.json (its ports those of the instance):
     what synthesizes one core of the stitched design on its own."""
-    ports = ["    input  wire logic ap_clk,", "    input  wire logic ap_rst_n,",
-             f"    input  wire logic [{instance['in_width'] - 1}:0] s_axis_tdata,",
-             "    input  wire logic s_axis_tvalid,", "    output logic s_axis_tready,",
-             f"    output logic [{instance['out_width'] - 1}:0] m_axis_tdata,",
-             "    output logic m_axis_tvalid,", "    input  wire logic m_axis_tready"]
     body = _instance(instance["module"], instance["name"], instance["params"], "s_axis", "m_axis")
-    return "\n".join(["`default_nettype none", f"module {top} (", *ports, ");", *body, "endmodule",
-                      "`default_nettype wire", ""])
+    return "\n".join(["`default_nettype none", f"module {top} (", ",\n".join(core_port_declarations(instance)),
+                      ");", *body, "endmodule", "`default_nettype wire", ""])
 
 
 def instantiated_modules(path):

@@ -14,7 +14,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from signflow.codegen.rtl import instance_top, module_files
+from signflow.codegen.rtl import CORE_PORTS, core_port_declarations, instance_top, module_files
 from signflow.errors import UserError
 
 #: LUTs a distributed-RAM / shift-register primitive occupies
@@ -93,14 +93,9 @@ def prepare_run(instances, rtl_dir, run_dir, part):
         wrapper = wrapper_name(index)
         (run_dir / f"{wrapper}.sv").write_text(instance_top(instance, wrapper))
         # every port of every wrapper is a port of the run's top, so nothing is optimized away
-        widths = {"s_axis_tdata": instance["in_width"], "m_axis_tdata": instance["out_width"]}
-        outputs = ("s_axis_tready", "m_axis_tdata", "m_axis_tvalid")
-        names = ("ap_clk", "ap_rst_n", "s_axis_tdata", "s_axis_tvalid", "s_axis_tready", "m_axis_tdata",
-                 "m_axis_tvalid", "m_axis_tready")
-        for name in names:
-            ports.append(f"    {'output logic' if name in outputs else 'input  wire logic'} "
-                         f"[{widths.get(name, 1) - 1}:0] {wrapper}_{name}")
-        cells.append(f"  {wrapper} u_{wrapper} (" + ", ".join(f".{n}({wrapper}_{n})" for n in names) + ");")
+        ports += core_port_declarations(instance, prefix=f"{wrapper}_")
+        cells.append(f"  {wrapper} u_{wrapper} (" + ", ".join(f".{n}({wrapper}_{n})" for n, _, _ in CORE_PORTS)
+                     + ");")
     (run_dir / f"{RUN_TOP}.sv").write_text("\n".join(
         ["`default_nettype none", f"module {RUN_TOP} (", ",\n".join(ports), ");", *cells, "endmodule",
          "`default_nettype wire", ""]))
