@@ -27,6 +27,22 @@ def add_parser(subparsers):
     p.set_defaults(func=run)
 
 
+def check_folding(model_cfg, target_fps):
+    """Fold the untrained model for ``target_fps`` (folding and the resource budget follow from the shapes
+    alone), so an infeasible target is refused before minutes of training, not after."""
+    import tempfile
+
+    from signflow.builder import FRONT_END, BuildConfig, run_build
+    from signflow.models.export import export_model
+    from signflow.models.zoo import build_model
+
+    model = build_model(model_cfg)
+    with tempfile.TemporaryDirectory() as tmp:
+        export_model(model.eval(), model.in_shape, Path(tmp) / "untrained.onnx")
+        run_build(Path(tmp) / "untrained.onnx", BuildConfig(output_dir=str(Path(tmp) / "build"), quiet=True,
+                                                            verify=False, target_fps=target_fps, steps=FRONT_END))
+
+
 def run(args):
     import torch
 
@@ -41,9 +57,11 @@ def run(args):
     if args.epochs < 1:
         raise UserError(f"--epochs must be at least 1, not {args.epochs}")
     BuildConfig(target_fps=args.target_fps).check()  # before minutes of training
-    out = prepare_dir(refuse_foreign_folder(args.out, "model.onnx", "--out"))
-    run_dir = out / "train"
     model_cfg = ModelConfig(model="digits", act="design", kernel="design2x2")
+    refuse_foreign_folder(args.out, "model.onnx", "--out")
+    check_folding(model_cfg, args.target_fps)
+    out = prepare_dir(args.out)
+    run_dir = out / "train"
     metrics = train(model_cfg, TrainConfig(dataset="digits", epochs=args.epochs, seed=args.seed, out=str(run_dir)))
     onnx_path = export_run(run_dir, out / "model.onnx")
     build_dir = out / "build"

@@ -6,6 +6,9 @@ CASES = [
     ("no epochs", ["--epochs", "0"], "--epochs must be at least 1, not 0"),
     ("NaN target", ["--target-fps", "nan"], "target_fps must be a number > 0 (frames per second) or null, not nan"),
     ("negative target", ["--target-fps", "-5"], "target_fps must be a number > 0"),
+    # folded from the untrained model's shapes, before training (it was refused after 15 epochs)
+    ("unreachable target", ["--target-fps", "1e12"], "target 1e+12 FPS is not reachable at 100 MHz: the most "
+     "parallel folding reaches"),
 ]
 
 
