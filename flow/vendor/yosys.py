@@ -64,8 +64,9 @@ def distinct_instances(instances):
 
 def plan_runs(instances, jobs):
     """The Yosys runs: ``[[instance, ...], ...]``, the longest first. Each MVAU has its own run (the big ones,
-    which balance the cores); the other cores share ``jobs`` runs, dealt by input width (a window's size), so
-    each pays synth_xilinx's fixed cost (reading the Xilinx cell library, ~2.5 s) once, not once per core."""
+    which balance the cores); the other instances share ``jobs`` runs, dealt by input width (a window's size),
+    so they pay synth_xilinx's fixed cost (reading the Xilinx cell library, ~2.5 s) once per run, not once
+    each."""
     by_width = sorted(instances, key=lambda instance: instance["in_width"], reverse=True)
     mvaus = [[instance] for instance in by_width if instance["module"] == "mvau"]
     shared = [[] for _ in range(jobs)]
