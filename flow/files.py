@@ -9,15 +9,26 @@ from pathlib import Path
 from signflow.errors import UserError
 
 
+def check_writable(path):
+    """Check that ``path`` is, or can be created as, a writable folder; create nothing."""
+    path = Path(path)
+    probe = path
+    while not (probe.exists() or probe.is_symlink()) and probe != probe.parent:  # "b" ends at "."
+        probe = probe.parent
+    if not probe.is_dir():
+        raise UserError(f"cannot create output folder {path}: {probe} is a file, not a folder; choose another path")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise UserError(f"output folder {path} is not writable ({probe} is read-only); choose a writable path")
+
+
 def prepare_dir(path):
     """Create ``path`` (and parents) and check it is a writable folder."""
     path = Path(path)
+    check_writable(path)  # names the file in the way, where mkdir's reason would be "File exists"
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise UserError(f"cannot create output folder {path}: {err.strerror}; choose a writable path")
-    if not path.is_dir() or not os.access(path, os.W_OK):
-        raise UserError(f"output folder {path} is not writable; choose a writable path")
     return path
 
 

@@ -85,5 +85,6 @@ def load_run(folder):
         model.load_state_dict(payload["model"])
     except (RuntimeError, TypeError, ValueError, AttributeError) as err:  # missing keys, shapes, non-tensors
         first = str(err).strip().splitlines()[1].strip() if "\n" in str(err) else str(err)
-        raise UserError(f"checkpoint in {folder} does not match its config ({cfg.model}, {cfg.act}): {first}")
+        raise UserError(f"checkpoint in {folder} does not match its config.json ({cfg.model}, {cfg.act}): {first}; "
+                        "restore config.json or re-run 'signflow train'")
     return model, cfg, payload, doc

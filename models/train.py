@@ -26,14 +26,14 @@ import torch
 from brevitas.core.scaling import ParameterFromRuntimeStatsScaling
 
 from signflow.errors import UserError
-from signflow.files import atomic_path, prepare_dir
+from signflow.files import atomic_path, check_writable, prepare_dir
 from signflow.models import data
 from signflow.models.activations import DynamicSign
 from signflow.models.checkpoint import CHECKPOINT, check_recorded_config, read_checkpoint, read_config, save_run
 from signflow.models.evaluate import EVAL_BATCH_SIZE
 from signflow.models.processes import Processes
 from signflow.models.recipes import RECIPES, augment
-from signflow.models.train_checks import check_config, check_writable, dataset_shape, model_differences
+from signflow.models.train_checks import check_config, dataset_shape, model_differences
 from signflow.models.zoo import ModelConfig, build_model
 
 #: per-epoch series kept in the checkpoint and config.json, one float per finished epoch

@@ -2,8 +2,6 @@
 folder, the dataset's shape and a resumed run's model; apart from the loop so it reads as training alone.
 """
 import math
-import os
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -67,18 +65,6 @@ def check_device(name):
     if device.type == "mps" and not torch.backends.mps.is_available():
         raise UserError(f"device '{name}' is not available on this machine; use --device cpu")
     return device
-
-
-def check_writable(path):
-    """Check that ``path`` is, or can be created as, a writable folder; create nothing."""
-    path = Path(path).absolute()
-    probe = path
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    if not probe.is_dir():
-        raise UserError(f"cannot create output folder {path}: {probe} is not a folder; choose another path")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise UserError(f"output folder {path} is not writable ({probe} is read-only); choose a writable path")
 
 
 def dataset_shape(name, x, y):

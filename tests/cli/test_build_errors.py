@@ -117,6 +117,11 @@ def _symlinked_rtl(tmp_path, scratch):
     (tmp_path / "b" / "rtl").symlink_to(tmp_path / "elsewhere")
 
 
+def _out_is_a_file(tmp_path, scratch):
+    scratch("model.onnx")
+    (tmp_path / "b").write_text("mine")
+
+
 def _foreign_folder(tmp_path, scratch):
     """A user's folder: a build would replace its deploy/ (a build's own output folder) with its own."""
     scratch("model.onnx")
@@ -139,6 +144,8 @@ START_CASES = [
     ("resume without a build", _model, ["model.onnx", "--from-step", "estimate"],
      "cannot resume from 'estimate': b/report.json does not record which model b was built from"),
     ("symlinked rtl folder", _symlinked_rtl, ["model.onnx"], "'rtl' would write outside the output folder"),
+    ("out is a file", _out_is_a_file, ["model.onnx"], "cannot create output folder b: b is a file, not a folder; choose "
+     "another path"),
     ("folder of other files", _foreign_folder, ["model.onnx"],
      "output folder b holds other files (deploy, notes.txt) and no earlier output of this command (no report.json)"),
 ]

@@ -23,3 +23,10 @@ def test_demo_does_not_write_into_a_folder_of_other_files(refused, tmp_path):
     (tmp_path / "mine" / "notes.txt").write_text("mine")
     refused(["demo", "--out", "mine"], "--out mine holds other files (notes.txt) and no earlier output of this "
                                        "command (no model.onnx); choose a new or empty folder")
+
+
+def test_demo_out_of_a_file_names_it(refused, tmp_path):
+    (tmp_path / "demo").write_text("mine")
+    refused(["demo", "--out", "demo"], "cannot create output folder demo: demo is a file, not a folder; choose "
+                                       "another path")
+    assert (tmp_path / "demo").read_text() == "mine"

@@ -49,9 +49,9 @@ CASES = [
     ("model entry a list", _edit_checkpoint(lambda p: p.update(model=[1, 2])), [],
      "run/checkpoint.pt is not a signflow checkpoint (its 'model' entry is no state dict)"),
     ("state of numbers", _edit_checkpoint(lambda p: p.update(model={k: 3 for k in p["model"]})), [],
-     "checkpoint in run does not match its config (digits, design)"),
+     "checkpoint in run does not match its config.json (digits, design)"),
     ("state of another model", _edit_checkpoint(lambda p: p["model"].pop(next(iter(p["model"])))), [],
-     "checkpoint in run does not match its config (digits, design)"),
+     "checkpoint in run does not match its config.json (digits, design)"),
     ("in_shape a string", _edit_config(in_shape="abc"), [],
      "run/config.json: model config 'in_shape' must be [channels, height, width] of integers in 1..4096, or null, "
      "not 'abc'"),
