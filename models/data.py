@@ -5,6 +5,7 @@ The others are read from their standard distribution files in a data folder
 (default ``~/.cache/signflow/data/<name>/``), downloaded there when missing.
 Every format is parsed with numpy/scipy directly; nothing is ever unpickled.
 """
+import functools
 import gzip
 import io
 import re
@@ -101,13 +102,19 @@ def _svhn(files):
     return np.ascontiguousarray(x.transpose(3, 2, 0, 1)), y
 
 
-def _digits(split):
-    """scikit-learn digits, a fixed 80/20 train/test split (seed 0)."""
+@functools.lru_cache(maxsize=1)
+def _all_digits():
+    """Every scikit-learn digits image in [-1, 1] and its label, read once (a CSV parse per call otherwise)."""
     from sklearn.datasets import load_digits
 
     data = load_digits()
     x = (data.images.astype(np.float32) / 8.0 - 1.0)[:, None]  # 0..16 -> [-1, 1]
-    y = data.target.astype(np.int64)
+    return x, data.target.astype(np.int64)
+
+
+def _digits(split):
+    """scikit-learn digits, a fixed 80/20 train/test split (seed 0); fresh arrays (fancy indexing copies)."""
+    x, y = _all_digits()
     order = np.random.default_rng(0).permutation(len(y))
     cut = int(0.8 * len(y))
     idx = order[:cut] if split == "train" else order[cut:]
