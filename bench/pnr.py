@@ -7,7 +7,8 @@ bytes. With ``--before REV`` each design is also routed with the accelerator's R
 commit (the same generated top and memories, its rtl/*.sv from REV's hw_templates/rtl: the timing work keeps
 every interface; the board's harness stays this checkout's), side by side in the same run, with the ratio of
 the Fmax. Random weights (timing and size do not depend on them). The
-LFC row takes tens of minutes (yowasp synthesizes its SIMD = 1024 layers slowly): --lfc adds it.
+LFC row (10k FPS: at 100k its SIMD = 1024 layers did not finish routing in an hour) takes about 6 minutes:
+--lfc adds it.
 Run: .venv/bin/python bench/pnr.py [--board ulx3s] [--fps 100000] [--smallest] [--before 2ac4ff7] [--lfc]
 (2ac4ff7: the last commit before the timing work.)
 """
@@ -56,13 +57,13 @@ def main():
     parser.add_argument("--fps", type=float, default=100000, help="digits folding target (default 100000, the demo's)")
     parser.add_argument("--smallest", action="store_true", help="also the digits designs at the smallest folding")
     parser.add_argument("--before", metavar="REV", help="also route with the RTL modules of commit REV")
-    parser.add_argument("--lfc", action="store_true", help="also LFC-1W1A at 100k FPS (tens of minutes)")
+    parser.add_argument("--lfc", action="store_true", help="also LFC-1W1A at 10k FPS (minutes)")
     args = parser.parse_args()
     quiet_libraries()
     designs = [(f"digits {act} {label}", ("digits", act), fps) for act in ("sign", "design", "dysign")
                for label, fps in [(f"{args.fps:g}", args.fps)] + ([("PE=SIMD=1", None)] if args.smallest else [])]
     if args.lfc:
-        designs.append(("lfc sign 100000", ("lfc", "sign"), 100000))
+        designs.append(("lfc sign 10000", ("lfc", "sign"), 10000))
     versions = ([(args.before, args.before)] if args.before else []) + [("this checkout", None)]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

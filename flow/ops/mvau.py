@@ -125,6 +125,8 @@ class MVAU(HWOp):
         luts, ffs = compute + 60, pe * (tree + 3 * acc) + simd * self.get_nodeattr("in_bits") + 60
         w_luts, w_brams = memory_cost((mw // simd) * (mh // pe), pe * simd)
         luts, brams = luts + w_luts, w_brams
+        if w_brams:  # mvau.sv's WREG: the weight and input words registered once more behind a block RAM
+            ffs += pe * simd + simd * self.get_nodeattr("in_bits") + 3
         if self.get_nodeattr("output_mode") == "threshold":
             phases = self.phases()
             # one comparator per PE; the threshold of the current phase is read from a table

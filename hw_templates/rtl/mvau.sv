@@ -26,11 +26,13 @@
 // datapath directly and are stored in an SF-word buffer that nf = 1..NF-1 read again; the next pixel's
 // beats are taken right after the current pixel's last step, so a full-rate stream never idles the unit.
 // Pipeline: step issue (weight read; the step's input word, streamed or buffered, selected and registered)
-// -> XNOR or +-x and a registered adder tree of max(1, clog2(SIMD)) levels -> accumulator (and threshold read)
+// -> with the weights in block RAM, one more register of the weight and input words (a block RAM's read-out
+// is slow and its outputs spread over the die: the first adder level must not sit behind them) -> XNOR or
+// +-x and a registered adder tree of max(1, clog2(SIMD)) levels -> accumulator (and threshold read)
 // -> compare -> output register with a skid register. All stages advance while the skid register is empty
 // (a registered enable): a stalled sink freezes the pipeline, nothing is dropped or repeated. Latency: the
 // last input beat of a pixel accepted in cycle t gives the pixel's first output beat valid in cycle
-// t + 3 + max(1, clog2(SIMD)).
+// t + 3 + WEIGHTS_BLOCK + max(1, clog2(SIMD)).
 module mvau #(
     parameter int unsigned MW          = 16,  // inputs per output channel (fan-in); a multiple of SIMD
     parameter int unsigned MH          = 8,   // output channels; a multiple of PE
@@ -70,6 +72,8 @@ module mvau #(
   localparam int unsigned OW = OUTPUT_MODE == 1 ? PE * ACC_BITS : PE;  // output beat width
   localparam bit SGN = INPUT_MODE == 1;  // signed datapath (int input)
   localparam int unsigned LEVELS = SIMD > 1 ? $clog2(SIMD) : 1;  // registered adder tree levels (mvau_dot)
+  localparam int unsigned WREG = WEIGHTS_BLOCK != 0 ? 1 : 0;  // registers between a block RAM and the tree
+  localparam int unsigned DT = WREG + LEVELS;  // stages from stage 1 to the tree's output
   localparam int unsigned W0 = SGN ? IN_BITS + 1 : 1;  // tree leaf width: xnor bit, or +-x
   localparam int unsigned TW = W0 + LEVELS;  // tree output width
   // accumulator: unsigned popcount 0..MW (binary) or signed sum within +-MW*2^(IN_BITS-1) (int)
@@ -159,17 +163,37 @@ module mvau #(
     end
   end
 
-  // ---- step flags along stage 1 (index 0) and the tree levels (index 1..LEVELS)
-  logic v_pipe[LEVELS+1];  // the stage holds a step
-  logic first_pipe[LEVELS+1];  // sf = 0: restart the accumulator
-  logic last_pipe[LEVELS+1];  // sf = SF-1: the accumulator is complete after this step
+  // stage 1 + WREG: the words the dot products read
+  logic [PE*SIMD-1:0] w_dot;
+  logic [IW-1:0] x_dot;
+
+  if (WREG != 0) begin : g_wreg
+    logic [PE*SIMD-1:0] w_s2_reg;
+    logic [IW-1:0] x_s2_reg;
+    always_ff @(posedge ap_clk) begin
+      if (en) begin
+        w_s2_reg <= w_s1_reg;
+        x_s2_reg <= x_s1_reg;
+      end
+    end
+    assign w_dot = w_s2_reg;
+    assign x_dot = x_s2_reg;
+  end else begin : g_no_wreg
+    assign w_dot = w_s1_reg;
+    assign x_dot = x_s1_reg;
+  end
+
+  // ---- step flags along stage 1 (index 0), the weight register (WREG) and the tree levels (up to index DT)
+  logic v_pipe[DT+1];  // the stage holds a step
+  logic first_pipe[DT+1];  // sf = 0: restart the accumulator
+  logic last_pipe[DT+1];  // sf = SF-1: the accumulator is complete after this step
 
   always_ff @(posedge ap_clk) begin
     if (!ap_rst_n) begin
-      for (int i = 0; i <= LEVELS; i++) v_pipe[i] <= 1'b0;
+      for (int i = 0; i <= DT; i++) v_pipe[i] <= 1'b0;
     end else if (en) begin
       v_pipe[0] <= issue;
-      for (int i = 1; i <= LEVELS; i++) v_pipe[i] <= v_pipe[i-1];
+      for (int i = 1; i <= DT; i++) v_pipe[i] <= v_pipe[i-1];
     end
   end
 
@@ -177,7 +201,7 @@ module mvau #(
     if (en) begin
       first_pipe[0] <= sf_reg == '0;
       last_pipe[0]  <= last_sf;
-      for (int i = 1; i <= LEVELS; i++) begin
+      for (int i = 1; i <= DT; i++) begin
         first_pipe[i] <= first_pipe[i-1];
         last_pipe[i]  <= last_pipe[i-1];
       end
@@ -195,16 +219,16 @@ module mvau #(
     ) u_dot (
         .ap_clk(ap_clk),
         .en(en),
-        .x(x_s1_reg),
-        .w(w_s1_reg[p*SIMD+:SIMD]),
+        .x(x_dot),
+        .w(w_dot[p*SIMD+:SIMD]),
         .sum(tree_out[p*TW+:TW])
     );
   end
 
   // ---- accumulator stage
-  wire logic t_v = v_pipe[LEVELS];
-  wire logic t_first = first_pipe[LEVELS];
-  wire logic t_last = last_pipe[LEVELS];
+  wire logic t_v = v_pipe[DT];
+  wire logic t_first = first_pipe[DT];
+  wire logic t_last = last_pipe[DT];
   logic [AW-1:0] acc_reg[PE];  // unsigned popcount (binary) or signed sum (int)
   logic res_valid_reg;  // acc_reg holds a complete (pixel, nf) result
 
@@ -253,11 +277,11 @@ module mvau #(
     end
 
     // threshold address nf*P + phase, carried along the pipeline, read when the step leaves the tree
-    logic [TAW-1:0] taddr_pipe[LEVELS+1];
+    logic [TAW-1:0] taddr_pipe[DT+1];
     always_ff @(posedge ap_clk) begin
       if (en) begin
         taddr_pipe[0] <= tbase_reg + TAW'(phase);
-        for (int i = 1; i <= LEVELS; i++) taddr_pipe[i] <= taddr_pipe[i-1];
+        for (int i = 1; i <= DT; i++) taddr_pipe[i] <= taddr_pipe[i-1];
       end
     end
 
@@ -270,7 +294,7 @@ module mvau #(
     ) u_thresholds (
         .ap_clk(ap_clk),
         .en(en),
-        .addr(taddr_pipe[LEVELS]),
+        .addr(taddr_pipe[DT]),
         .data(thr_reg)
     );
 

@@ -164,15 +164,16 @@ def test_serial_driver_takes_the_routed_baud(tmp_path):
 @pytest.mark.slow
 @pytest.mark.vendor
 def test_lfc_routed_on_ulx3s(tmp_path):
-    """LFC-1W1A at 100k FPS as a board design on the LFE5U-85F: it fits (its 134 stream bits behind the UART
-    harness: three pins), routes, and reports its Fmax (a miss allowed). Tens of minutes: synthesis about 4,
-    routing the 44k LUT4 most of the rest."""
+    """LFC-1W1A at 10k FPS as a board design on the LFE5U-85F: its weights fill most of the block RAM (behind
+    the UART harness: three pins), it routes, and reports its Fmax (a miss allowed). About 10 minutes:
+    synthesis 1.5, placement 3, routing 1. At 100k FPS (SIMD = 1024 layers) nextpnr did not finish routing in
+    an hour with either router, so the slow tier routes this folding."""
     model = random_model("lfc", "sign", seed=0)
     export_model(model, model.in_shape, tmp_path / "lfc.onnx")
-    run_build(tmp_path / "lfc.onnx", BuildConfig(output_dir=str(tmp_path / "b"), board="ulx3s", target_fps=100000,
+    run_build(tmp_path / "lfc.onnx", BuildConfig(output_dir=str(tmp_path / "b"), board="ulx3s", target_fps=10000,
                                                  quiet=True, verify=False, allow_timing_fail=True,
                                                  steps=FRONT_END + ["rtl_codegen", "pnr"]))
     pnr = json.loads((tmp_path / "b" / "report.json").read_text())["pnr"]
     board = BOARDS["ulx3s"]
-    assert 20000 < pnr["comb_cells"] < board.luts and 100 < pnr["ebr"] <= board.brams18 and pnr["io"] == 3
+    assert 5000 < pnr["comb_cells"] < board.luts and 100 < pnr["ebr"] <= board.brams18 and pnr["io"] == 3
     assert 10 < pnr["fmax_mhz"] < 400 and pnr["met"] == (pnr["fmax_mhz"] >= 100) and pnr["critical_path"]["ns"] > 1

@@ -113,22 +113,29 @@ async def run_test_mvau(dut):
             per_frame = sink_stream.beats  # pixels * NF
             measured = sink.cycles[-1] - sink.cycles[per_frame - 1]
             ideal = (count - 1) * op.expected_cycles()  # pixels * NF * SF per frame
-            # pipeline latency: input beats accepted from cycle 0; first output beat SF - 1 + 3 + max(1, clog2(SIMD))
-            # later (SIMD = 1 keeps one tree level)
-            latency = sf + 2 + max(1, math.ceil(math.log2(hw["SIMD"])))
+            # pipeline latency: input beats accepted from cycle 0; first output beat SF - 1 + 3 + WEIGHTS_BLOCK +
+            # max(1, clog2(SIMD)) later (SIMD = 1 keeps one tree level; block RAM weights get one more register)
+            latency = sf + 2 + int(dut.WEIGHTS_BLOCK.value) + max(1, math.ceil(math.log2(hw["SIMD"])))
             dut._log.info("%s: %d cycles for %d frames (ideal %d); first output beat at cycle %d (expected %d)",
                           name, measured, count - 1, ideal, sink.cycles[0], latency)
             assert abs(measured - ideal) <= ideal // 100 + 2, f"{name}: {measured} cycles, ideal {ideal}"
             assert sink.cycles[0] == latency, f"{name}: first output at cycle {sink.cycles[0]}, expected {latency}"
 
 
+#: cases also run with both memories in block RAM (the flow picks it for large memories only): the weights
+#: then take one more register before the adder tree
+BLOCK_CASES = ["bin_thr_conv", "int_acc_serial"]
+
+
 @pytest.mark.rtlsim
-@pytest.mark.parametrize("name", list(CASES))
-def test_mvau(name, tmp_path_factory):
-    build_dir = tmp_path_factory.mktemp(f"mvau_{name}")
+@pytest.mark.parametrize("name, block", [(name, 0) for name in CASES] + [(name, 1) for name in BLOCK_CASES])
+def test_mvau(name, block, tmp_path_factory):
+    build_dir = tmp_path_factory.mktemp(f"mvau_{name}_{block}")
     op, model, _, _ = make_case(name)
     module, params, memories = op.core(model)
     parameters = dict(params)
+    if block:
+        parameters.update(WEIGHTS_BLOCK=1, THRESHOLDS_BLOCK=1)
     for param, memory in memories.items():  # as flow/codegen/rtl.py writes them
         if memory.used:  # else the core ignores the file (the thresholds in acc mode): the module's default stays
             path = build_dir / f"{param.lower().replace('_file', '')}.memh"
