@@ -6,7 +6,9 @@
 // synchronously into an output register (first-word fall-through), so Yosys and
 // Vivado can map the memory to block RAM (the register becomes its read port)
 // or LUTRAM. The output register holds one more word: DEPTH + 1 in all, while
-// s_axis_tready is high as long as the memory holds fewer than DEPTH.
+// s_axis_tready is high as long as the memory holds fewer than DEPTH; it is a
+// register (the full flag computed for the next pointers), so the producer's
+// stall logic starts from a flip-flop, not from a pointer compare.
 // Latency on an empty FIFO: 2 cycles (a beat accepted at one rising edge is
 // written to the memory, read into the output register at the next, and
 // m_axis_tvalid is high after it). The memory refills the output register in
@@ -37,14 +39,16 @@ module axis_fifo #(
   logic [AW:0] wr_ptr_reg, rd_ptr_reg;  // one extra bit tells full from empty
   logic [WIDTH-1:0] out_data_reg;
   logic out_valid_reg;
+  logic ready_reg;  // the memory holds fewer than DEPTH words
 
   wire logic mem_empty = wr_ptr_reg == rd_ptr_reg;
-  wire logic mem_full = wr_ptr_reg == {~rd_ptr_reg[AW], rd_ptr_reg[AW-1:0]};
-  wire logic push = s_axis_tvalid && s_axis_tready;
+  wire logic push = s_axis_tvalid && ready_reg;
   // read the memory when the output register is free or being taken this cycle
   wire logic load = !mem_empty && (!out_valid_reg || m_axis_tready);
+  wire logic [AW:0] wr_next = wr_ptr_reg + (AW + 1)'(push);
+  wire logic [AW:0] rd_next = rd_ptr_reg + (AW + 1)'(load);
 
-  assign s_axis_tready = !mem_full;
+  assign s_axis_tready = ready_reg;
   assign m_axis_tvalid = out_valid_reg;
   assign m_axis_tdata = out_data_reg;
 
@@ -53,9 +57,11 @@ module axis_fifo #(
       wr_ptr_reg <= '0;
       rd_ptr_reg <= '0;
       out_valid_reg <= 1'b0;
+      ready_reg <= 1'b1;
     end else begin
-      if (push) wr_ptr_reg <= wr_ptr_reg + 1'b1;
-      if (load) rd_ptr_reg <= rd_ptr_reg + 1'b1;
+      wr_ptr_reg <= wr_next;
+      rd_ptr_reg <= rd_next;
+      ready_reg <= wr_next != {~rd_next[AW], rd_next[AW-1:0]};
       if (load) out_valid_reg <= 1'b1;
       else if (m_axis_tready) out_valid_reg <= 1'b0;
     end

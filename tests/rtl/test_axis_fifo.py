@@ -152,7 +152,8 @@ def test_axis_fifo_maps_to_ram(tmp_path):
     rams = {kind: n for kind, n in cells.items() if kind.startswith("RAM")}
     assert rams, f"no RAM primitive: {dict(cells)}"
     ffs = sum(n for kind, n in cells.items() if kind.startswith("FD"))
-    # flops: both pointers and the valid bit; the output register too unless a block RAM absorbs it
+    # flops: both pointers, the valid bit and the registered ready; the output register too unless a block RAM
+    # absorbs it
     pointer_bits = depth.bit_length()
-    expected_ffs = 2 * pointer_bits + 1 + (0 if any(kind.startswith("RAMB") for kind in rams) else width)
+    expected_ffs = 2 * pointer_bits + 2 + (0 if any(kind.startswith("RAMB") for kind in rams) else width)
     assert ffs <= expected_ffs < width * depth // 16, f"{ffs} flip-flops, expected <= {expected_ffs}: {dict(cells)}"
