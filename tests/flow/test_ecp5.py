@@ -165,7 +165,7 @@ def test_serial_driver_takes_the_routed_baud(tmp_path):
 @pytest.mark.vendor
 def test_lfc_routed_on_ulx3s(tmp_path):
     """LFC-1W1A at 10k FPS as a board design on the LFE5U-85F: its weights fill most of the block RAM (behind
-    the UART harness: three pins), it routes, and reports its Fmax (a miss allowed). About 10 minutes:
+    the UART harness: three pins), it routes, and reports its Fmax (a miss allowed). About 5 minutes:
     synthesis 1.5, placement 3, routing 1. At 100k FPS (SIMD = 1024 layers) nextpnr did not finish routing in
     an hour with either router, so the slow tier routes this folding."""
     model = random_model("lfc", "sign", seed=0)
