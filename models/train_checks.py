@@ -1,5 +1,6 @@
-"""Checks of a training run's inputs, made before anything is built: names, numbers, the device, the output
-folder, the dataset's shape and a resumed run's model; apart from the loop so it reads as training alone.
+"""Checks of a training run's inputs, made before anything is built: names, numbers, the device, the dataset's
+shape and a resumed run's model (the output folder: signflow.files.check_writable); apart from the loop so it
+reads as training alone.
 """
 import math
 
