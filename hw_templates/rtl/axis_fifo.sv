@@ -7,8 +7,10 @@
 // Vivado can map the memory to block RAM (the register becomes its read port)
 // or LUTRAM. The output register holds one more word: DEPTH + 1 in all, while
 // s_axis_tready is high as long as the memory holds fewer than DEPTH; it is a
-// register (the full flag computed for the next pointers), so the producer's
-// stall logic starts from a flip-flop, not from a pointer compare.
+// register, so the producer's stall logic starts from a flip-flop, not from a
+// pointer compare. Its next value needs no adder behind push or load: a load
+// without a push frees a word, a push without a load fills the last free one
+// exactly when the memory holds DEPTH - 1 words (a compare of the registers).
 // Latency on an empty FIFO: 2 cycles (a beat accepted at one rising edge is
 // written to the memory, read into the output register at the next, and
 // m_axis_tvalid is high after it). The memory refills the output register in
@@ -45,8 +47,8 @@ module axis_fifo #(
   wire logic push = s_axis_tvalid && ready_reg;
   // read the memory when the output register is free or being taken this cycle
   wire logic load = !mem_empty && (!out_valid_reg || m_axis_tready);
-  wire logic [AW:0] wr_next = wr_ptr_reg + (AW + 1)'(push);
-  wire logic [AW:0] rd_next = rd_ptr_reg + (AW + 1)'(load);
+  // the memory holds DEPTH - 1 words: one more push fills it
+  wire logic almost_full = wr_ptr_reg + 1'b1 == {~rd_ptr_reg[AW], rd_ptr_reg[AW-1:0]};
 
   assign s_axis_tready = ready_reg;
   assign m_axis_tvalid = out_valid_reg;
@@ -59,9 +61,10 @@ module axis_fifo #(
       out_valid_reg <= 1'b0;
       ready_reg <= 1'b1;
     end else begin
-      wr_ptr_reg <= wr_next;
-      rd_ptr_reg <= rd_next;
-      ready_reg <= wr_next != {~rd_next[AW], rd_next[AW-1:0]};
+      if (push) wr_ptr_reg <= wr_ptr_reg + 1'b1;
+      if (load) rd_ptr_reg <= rd_ptr_reg + 1'b1;
+      if (load && !push) ready_reg <= 1'b1;
+      else if (push && !load) ready_reg <= !almost_full;
       if (load) out_valid_reg <= 1'b1;
       else if (m_axis_tready) out_valid_reg <= 1'b0;
     end
