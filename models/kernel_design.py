@@ -36,6 +36,8 @@ from signflow.models.kernel_search import (
     digits_images,
     find_grid,
     is_constant,
+    ALL_FILTERS,
+    every_filter,
     random_filters,
     rank,
     score_candidates,
@@ -186,6 +188,16 @@ def dump_ranking(document):
 LIMITS = {"--num-images": 100_000, "--filters": 4096, "--top": 10**6, "--image-size": 512}
 
 
+def _filters_arg(text):
+    """``--filters``: a count, or ``all`` (every binary 3x3 filter once)."""
+    if text.strip().lower() == ALL_FILTERS:
+        return ALL_FILTERS
+    try:
+        return int(text)
+    except ValueError:
+        raise UserError(f"--filters must be a number or '{ALL_FILTERS}', not '{text}'") from None
+
+
 def _positive(value, option):
     if not 1 <= value <= LIMITS[option]:
         raise UserError(f"{option} must be between 1 and {LIMITS[option]:,}, not {value}")
@@ -211,12 +223,15 @@ def run(args):
         raise UserError("--image-size resizes the images of --images FOLDER; the bundled digits are scored at 8x8, "
                         "as they are")
     args.image_size = DEFAULT_IMAGE_SIZE if args.image_size is None else args.image_size
-    for value, option in ((args.num_images, "--num-images"), (args.filters, "--filters"), (args.top, "--top"),
+    args.filters = _filters_arg(str(args.filters))
+    filters = every_filter() if args.filters == ALL_FILTERS else None
+    n_filters = len(filters) if filters is not None else args.filters
+    for value, option in ((args.num_images, "--num-images"), (n_filters, "--filters"), (args.top, "--top"),
                           (args.image_size, "--image-size")):
         _positive(value, option)
     if args.image_size < 4:
         raise UserError("--image-size must be at least 4 (the 3x3 conv leaves 2x2 maps for the total variation)")
-    if len(shape) == 3 and args.filters < shape[0]:
+    if len(shape) == 3 and n_filters < shape[0]:
         raise UserError(f"a {_shape_text(shape)} kernel has {shape[0]} slices: give --filters {shape[0]} or more "
                         "(filter k is channel k, dithered by slice k mod F)")
     if len(levels) < 2 or np.prod(shape) < 2:
@@ -237,14 +252,17 @@ def run(args):
         source = f"{len(images)} bundled digits images (8x8)"
         if len(images) < args.num_images:
             source += f" (all there are; {args.num_images} requested)"
-    filters = random_filters(args.filters, args.seed)
+    if filters is None:
+        filters = random_filters(args.filters, args.seed)
+        drawn = f"{args.filters} random binary 3x3 filters (seed {args.seed})"
+    else:
+        drawn = f"all {len(filters)} binary 3x3 filters (the exact mean, no seed)"
     merged = (f"cyclic shifts merged, {count_candidates(shape, levels)} before" if args.merge_shifts
               else "cyclic shifts not merged, as published")
     print(f"design-kernel: {len(grids)} candidate {_shape_text(shape)} grids over levels "
           f"{','.join(map(str, levels))} ({merged})")
     direction = "lower" if args.rank_by in LOWER_IS_BETTER else "higher"
-    print(f"scored on {source} x {args.filters} random binary 3x3 filters (seed {args.seed}), "
-          f"ranked by {args.rank_by} ({direction} first)")
+    print(f"scored on {source} x {drawn}, ranked by {args.rank_by} ({direction} first)")
 
     scores = score_candidates(images, grids, filters, progress=True)
     order = rank(scores, args.rank_by)
@@ -261,7 +279,8 @@ def run(args):
           f"(the best-ranked non-constant one: a constant kernel is no dither)")
     settings = {"shape": list(shape), "layout": "[kh][kw], or [F][kh][kw] (slice k mod F dithers filter k)",
                 "levels": levels, "merge_shifts": bool(args.merge_shifts), "images": source,
-                "filters": args.filters, "seed": args.seed, "rank_by": args.rank_by, "count": len(grids)}
+                "filters": args.filters, "seed": None if args.filters == ALL_FILTERS else args.seed,
+                "rank_by": args.rank_by, "count": len(grids)}
     best_doc = {"rank": best_rank, "levels": grids[best].tolist()}
     values = np.round(levels_to_values(grids[best]).astype(np.float64), 6)
     with contextlib.ExitStack() as stack:  # both files, or neither
@@ -310,12 +329,13 @@ def add_parser(subparsers):
     parser.add_argument("--image-size", type=int, metavar="S",
                         help=f"FOLDER images are resized to SxS (default: {DEFAULT_IMAGE_SIZE}, CIFAR's size, "
                              "which the published search used)")
-    parser.add_argument("--filters", type=int, default=DEFAULT_FILTERS, metavar="N",
-                        help=f"random binary 3x3 filters to average the metrics over (default: {DEFAULT_FILTERS}). "
-                             "The published search draws one, which is too noisy to rank by: the paper's kernel "
-                             "ranks 10th with the published draw and 8th to 305th with others on the digits; "
-                             "averaged over 16 it stays mostly within a few places of its many-filter rank (34th), "
-                             "in about a second")
+    parser.add_argument("--filters", default=DEFAULT_FILTERS, metavar="N|all",
+                        help=f"random binary 3x3 filters to average the metrics over (default: {DEFAULT_FILTERS}), "
+                             f"or '{ALL_FILTERS}': each of the 512 once, the exact mean (no seed, no noise; about a "
+                             "minute on the digits). The published search draws one, which is too noisy to rank "
+                             "by: the paper's kernel ranks 10th with the published draw and 8th to 305th with "
+                             "others on the digits; averaged over 16 it is mostly within a few places of its "
+                             "exact rank (34th with all 512), in about a second")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the filters, drawn as MATLAB's rand after rng(SEED): --seed 6 --filters 1 "
                              "is the published filter (default: 0)")

@@ -51,6 +51,10 @@ MAX_CANDIDATES = 200_000
 MATLAB_SEED_ZERO = 5489
 #: table and look-up blocks hold at most this many float64 numbers at once (about 100 MB)
 _BLOCK = 12_000_000
+#: filters scored together; the tables grow with images x filters, so many filters go in blocks of this many
+_FILTER_BLOCK = 32
+#: ``--filters all``: every binary 3x3 filter once
+ALL_FILTERS = "all"
 
 
 # ---------------------------------------------------------------- candidates
@@ -153,6 +157,16 @@ def random_filters(count, seed):
         raise UserError(f"--seed must be between 0 and 2^32 - 1, not {seed}")
     draws = np.random.RandomState(MATLAB_SEED_ZERO if seed == 0 else seed).random_sample((count, 3, 3))
     return np.where(draws >= 0.5, 1.0, -1.0).transpose(0, 2, 1)  # [k, column, row] -> [k, row, column]
+
+
+def every_filter():
+    """All 512 3x3 filters of -1/+1, each once, in a fixed order: float64 ``[512, 3, 3]``.
+
+    The mean over them is the exact expectation that ``random_filters`` estimates (each of its
+    draws is one of these, uniformly), so a search over every filter has no seed and no noise.
+    """
+    signs = np.array(list(itertools.product((-1.0, 1.0), repeat=9)))
+    return signs.reshape(512, 3, 3)
 
 
 def binary_conv(images, filters):
@@ -293,8 +307,10 @@ def score_candidates(images, grids, filters, progress=False):
     """The published metrics of every level grid, averaged over images and filters.
 
     ``images`` ``[N, H, W]`` in [0, 1] with H, W >= 4; ``grids`` int ``[M, kh, kw]`` or
-    ``[M, F, kh, kw]`` of levels; ``filters`` ``[K, 3, 3]`` (``random_filters``), with
-    ``K >= F``. Returns ``{metric: float64 [M]}`` for ``METRICS``.
+    ``[M, F, kh, kw]`` of levels; ``filters`` ``[K, 3, 3]`` (``random_filters`` or
+    ``every_filter``), with ``K >= F``. Returns ``{metric: float64 [M]}`` for ``METRICS``.
+    The metrics are means over filters, so the filters are scored in blocks (a multiple of
+    F each, so that filter k keeps slice k mod F) and the block means weighted by size.
     """
     from tqdm import tqdm
 
@@ -313,29 +329,42 @@ def score_candidates(images, grids, filters, progress=False):
     index = np.searchsorted(levels, grids3).reshape(len(grids3), n_slices, kh * kw)
     index = torch.from_numpy(index[:, np.arange(len(filters)) % n_slices])  # [M, K, P]: filter k uses slice k mod F
 
-    bar = tqdm(total=len(images) + len(grids), desc="kernel search", unit="item", file=sys.stderr,
+    block = n_slices * max(1, _FILTER_BLOCK // n_slices)
+    starts = range(0, len(filters), block)
+    bar = tqdm(total=len(starts) * (len(images) + len(grids)), desc="kernel search", unit="item", file=sys.stderr,
                disable=not progress, leave=False)
+    scores = {key: np.zeros(len(grids)) for key in METRICS}
+    with torch.no_grad():
+        for start in starts:
+            part = _score_filter_block(images, index[:, start:start + block], filters[start:start + block],
+                                       levels, kh, kw, bar)
+            for key in METRICS:
+                scores[key] += part[key] * (len(filters[start:start + block]) / len(filters))
+    bar.close()
+    return scores
+
+
+def _score_filter_block(images, index, filters, levels, kh, kw, bar):
+    """``score_candidates`` for one block of filters; ``index`` ``[M, K, P]`` holds the level indices."""
     n_phase, n_level = kh * kw, len(levels)
     height, width = images.shape[1] - 2, images.shape[2] - 2
     per_image = len(filters) * max(n_level**3 * height * width, (n_phase * n_level) ** 2 + n_phase * n_level * height * width)
     step = max(1, _BLOCK // per_image)
     parts = []
-    with torch.no_grad():
-        for start in range(0, len(images), step):
-            z = binary_conv(images[start:start + step], filters)
-            parts.append(_tables(z, levels, kh, kw))
-            bar.update(len(z))
-        tables = _concat(parts)
-        right, below = _neighbour_phases(kh, kw)
-        chunk = max(1, _BLOCK // (len(images) * len(filters) * n_phase * n_phase))
-        scores = {key: np.zeros(len(grids)) for key in METRICS}
-        for start in range(0, len(grids), chunk):
-            block = _score_block(tables, index[start:start + chunk], height * width, (height - 1) * (width - 1),
-                                 right, below)
-            for key in METRICS:
-                scores[key][start:start + chunk] = block[key]
-            bar.update(len(block["psnr"]))
-    bar.close()
+    for start in range(0, len(images), step):
+        z = binary_conv(images[start:start + step], filters)
+        parts.append(_tables(z, levels, kh, kw))
+        bar.update(len(z))
+    tables = _concat(parts)
+    right, below = _neighbour_phases(kh, kw)
+    chunk = max(1, _BLOCK // (len(images) * len(filters) * n_phase * n_phase))
+    scores = {key: np.zeros(len(index)) for key in METRICS}
+    for start in range(0, len(index), chunk):
+        part = _score_block(tables, index[start:start + chunk], height * width, (height - 1) * (width - 1),
+                            right, below)
+        for key in METRICS:
+            scores[key][start:start + chunk] = part[key]
+        bar.update(len(part["psnr"]))
     return scores
 
 

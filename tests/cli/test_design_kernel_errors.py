@@ -23,6 +23,7 @@ CASES = [
     ("no filters", None, ["--filters", "0"], "--filters must be between 1 and 4,096, not 0"),
     # far beyond the limits the score tables would exhaust memory instead of saying so
     ("a million filters", None, ["--filters", "1000000"], "--filters must be between 1 and 4,096, not 1000000"),
+    ("filters not a number", None, ["--filters", "many"], "--filters must be a number or 'all', not 'many'"),
     ("no images", None, ["--num-images", "0"], "--num-images must be between 1 and 100,000, not 0"),
     ("negative seed", None, ["--seed", "-1"], "--seed must be between 0 and 2^32 - 1, not -1"),
     ("fewer filters than slices", None, ["--shape", "4x1x2", "--levels", "1,3", "--filters", "2"],

@@ -136,6 +136,16 @@ def test_3d_search(cli, tmp_path):
     assert get_kernel(str(out)).shape == (2, 1, 2)
 
 
+def test_every_filter(cli, tmp_path, capsys):
+    ranking = tmp_path / "r.json"
+    argv = ["design-kernel", "--filters", "all", "--num-images", "2", "--levels", "1,3", "--seed", "5",
+            "--ranking", str(ranking)]
+    assert cli(argv) == 0
+    settings = json.loads(ranking.read_text())["settings"]
+    assert settings["filters"] == "all" and settings["seed"] is None  # no seed: no draw
+    assert "x all 512 binary 3x3 filters (the exact mean, no seed)" in capsys.readouterr().out
+
+
 def test_help_says_why_16_filters(cli, capsys):
     with pytest.raises(SystemExit) as done:
         cli(["design-kernel", "--help"])
@@ -143,7 +153,7 @@ def test_help_says_why_16_filters(cli, capsys):
     text = " ".join(capsys.readouterr().out.split())
     for option in ("--rank-by", "--ranking", "--merge-shifts", "--filters", "--seed", "--images", "--list"):
         assert option in text
-    assert "default: 16" in text and "too noisy" in text
+    assert "default: 16" in text and "too noisy" in text and "'all'" in text
 
 
 def test_parse_shape_and_levels():
